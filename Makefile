@@ -1,0 +1,81 @@
+# lstm-tutorial: `make book` and `make test` do all the set-up (README.md).
+# Both create .venv with the pinned dependencies on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Offline data mirror beside the project (DESIGN.md section 4).
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/timemachine.txt),)
+export LSTM_TUTORIAL_DATA ?= $(SHARED_DATA)
+endif
+
+# Reproducible notebook outputs (DESIGN.md sections 5 and 6a): one OpenMP
+# thread, fixed SVG dates and hash seeds, stable names for kernel cells.
+export OMP_NUM_THREADS ?= 1
+export SOURCE_DATE_EPOCH := 0
+export PYTHONHASHSEED := 0
+export IPYKERNEL_CELL_NAME := <IPY-INPUT>
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+NOTEBOOKS := $(sort $(wildcard book/[0-9]*.ipynb))
+NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=600 \
+	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+.PHONY: env book test test-package test-notebooks test-book test-gpu \
+	lint experiments lock execute clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
+		"lstm-tutorial needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[book,test]'
+	@touch $@
+
+book: env
+	$(BIN)/jupyter-book build . --builder html
+	@echo "Open the book: file://$(abspath _build/html/index.html)"
+
+test: env lint test-package test-notebooks test-book
+
+lint: env
+	$(BIN)/ruff check lstm_tutorial tests
+
+test-package: env
+	$(BIN)/python -m pytest tests
+
+test-notebooks: env
+	$(BIN)/python -m pytest $(NBVAL) $(NOTEBOOKS)
+
+# The strict build: every warning, broken reference or citation fails.
+test-book: env
+	$(BIN)/jupyter-book build . --builder html --all -n -W --keep-going
+
+# On a machine with a GPU and the CUDA build of mxnet: the same notebooks,
+# checked only by their device-independent assertions (nbval --nbval-lax).
+test-gpu: env
+	LSTM_TUTORIAL_DEVICE=gpu $(BIN)/python -m pytest --nbval-lax \
+		--nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+
+# Re-execute the chapters in place (after changing one), top to bottom.
+execute: env
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=900 $(if $(NB),$(NB),$(NOTEBOOKS))
+
+# The multi-seed experiments behind the chapters' stored results.
+experiments: env
+	$(BIN)/python -m lstm_tutorial.experiments all
+
+lock: env
+	{ echo "# Full resolved set for Python 3.11, used as pip constraints by the Makefile."; \
+	  echo "# Regenerate with: make lock (after changing pins in pyproject.toml)."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^lstm' | sort -f; \
+	} > requirements.lock
+
+clean:
+	rm -rf _build .pytest_cache

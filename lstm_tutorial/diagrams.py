@@ -1,0 +1,127 @@
+"""Diagrams of the networks, drawn by code in one house style.
+
+Layers (a weight matrix and a nonlinearity) are boxes, pointwise operations
+are circles, data flows along arrows, and the LSTM's cell state is the thick
+line running through the top of the cell. Every function returns the
+matplotlib figure; chapters call them in a hidden-input figure cell.
+Checked by ``tests/test_diagrams.py``.
+"""
+
+from matplotlib import patches
+from matplotlib import pyplot as plt
+
+from .plotting import COLORS
+
+LAYER = "#FCE8C3"    # boxes: learned layers
+POINTWISE = "#D7ECF7"  # circles: pointwise operations
+STATE = COLORS[0]      # the recurrent state lines
+
+
+def canvas(width, height, scale=0.75):
+    """An empty figure with data coordinates 0..width x 0..height."""
+    fig, ax = plt.subplots(figsize=(width * scale, height * scale))
+    ax.set_xlim(0, width)
+    ax.set_ylim(0, height)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
+def box(ax, x, y, text, width=0.9, height=0.6):
+    """A layer centred at (x, y)."""
+    ax.add_patch(patches.FancyBboxPatch(
+        (x - width / 2, y - height / 2), width, height,
+        boxstyle="round,pad=0.05", fc=LAYER, ec="black", lw=1, zorder=3))
+    ax.text(x, y, text, ha="center", va="center", zorder=4)
+
+
+def circle(ax, x, y, text, radius=0.28):
+    """A pointwise operation centred at (x, y)."""
+    ax.add_patch(patches.Circle((x, y), radius, fc=POINTWISE, ec="black",
+                                lw=1, zorder=3))
+    ax.text(x, y, text, ha="center", va="center", zorder=4)
+
+
+def arrow(ax, start, end, color="black", lw=1.2):
+    """An arrow from ``start`` to ``end`` (points as (x, y))."""
+    ax.annotate("", xy=end, xytext=start, zorder=2,
+                arrowprops={"arrowstyle": "-|>", "color": color, "lw": lw,
+                            "shrinkA": 0, "shrinkB": 0})
+
+
+def line(ax, points, color="black", lw=1.2):
+    """A polyline through ``points`` (no arrow head)."""
+    xs, ys = zip(*points)
+    ax.plot(xs, ys, color=color, lw=lw, zorder=2, solid_capstyle="round")
+
+
+def label(ax, x, y, text, **kwargs):
+    ax.text(x, y, text, ha="center", va="center", **kwargs)
+
+
+def unrolled_rnn(num_steps=4):
+    """The RNN unrolled in time: one hidden layer repeated at every step."""
+    width = 2.2 * num_steps + 1.6
+    fig, ax = canvas(width, 4.6)
+    label(ax, 0.35, 2.2, r"$H_0$", color=STATE)
+    previous = (0.65, 2.2)
+    for t in range(1, num_steps + 1):
+        x = 2.2 * t - 0.2
+        box(ax, x, 2.2, r"$\tanh$")
+        box(ax, x, 3.7, r"$W_{hq}$", width=0.8)
+        label(ax, x, 0.3, rf"$X_{t}$")
+        label(ax, x + 0.65, 4.3, rf"$O_{t}$")
+        arrow(ax, (x, 0.55), (x, 1.85))
+        arrow(ax, (x, 2.55), (x, 3.35), color=STATE)
+        arrow(ax, previous, (x - 0.5, 2.2), color=STATE, lw=2)
+        if t > 1:
+            label(ax, x - 1.1, 2.45, rf"$H_{t - 1}$", color=STATE)
+        previous = (x + 0.5, 2.2)
+    arrow(ax, previous, (width - 0.2, 2.2), color=STATE, lw=2)
+    label(ax, width - 0.55, 2.5, rf"$H_{num_steps}$", color=STATE)
+    return fig
+
+
+def lstm_cell(forget_gate=True):
+    """One LSTM step; ``forget_gate=False`` draws the 1997 cell.
+
+    Without a forget gate the cell state passes straight through: only the
+    input gate writes to it (the constant error carousel).
+    """
+    fig, ax = canvas(10, 5.4)
+    top, bottom = 4.5, 0.7
+    line(ax, [(0.3, top), (9.7, top)], color=STATE, lw=3)
+    label(ax, 0.3, top + 0.35, r"$C_{t-1}$", color=STATE)
+    label(ax, 9.6, top + 0.35, r"$C_t$", color=STATE)
+    # Inputs: H_{t-1} from the left joined by X_t from below.
+    line(ax, [(0.3, bottom), (6.9, bottom)])
+    label(ax, 0.3, bottom - 0.35, r"$H_{t-1}$")
+    arrow(ax, (1.2, -0.1), (1.2, bottom))
+    label(ax, 1.5, -0.05, r"$X_t$")
+    gates = [(3.7, r"$\sigma$", r"$I_t$"), (5.0, r"$\tanh$",
+             r"$\tilde{C}_t$"), (6.9, r"$\sigma$", r"$O_t$")]
+    if forget_gate:
+        gates.insert(0, (2.4, r"$\sigma$", r"$F_t$"))
+        arrow(ax, (2.4, bottom), (2.4, 1.75))
+        arrow(ax, (2.4, 2.35), (2.4, top - 0.28))
+        circle(ax, 2.4, top, r"$\times$")
+    for x, text, name in gates:
+        if x != 2.4:
+            arrow(ax, (x, bottom), (x, 1.75))
+        box(ax, x, 2.05, text)
+        label(ax, x + 0.6, 2.55, name)
+    # Write: I_t * C~_t is added to the cell state.
+    circle(ax, 4.35, 3.25, r"$\times$")
+    line(ax, [(3.7, 2.35), (3.7, 3.25), (4.07, 3.25)])
+    line(ax, [(5.0, 2.35), (5.0, 3.25), (4.63, 3.25)])
+    arrow(ax, (4.35, 3.53), (4.35, top - 0.28))
+    circle(ax, 4.35, top, "+")
+    # Read: H_t = O_t * tanh(C_t).
+    arrow(ax, (8.3, top), (8.3, 3.68))
+    circle(ax, 8.3, 3.3, r"$\tanh$", radius=0.38)
+    arrow(ax, (8.3, 2.92), (8.3, 2.33))
+    line(ax, [(6.9, 2.35), (6.9, 2.05), (8.02, 2.05)])
+    circle(ax, 8.3, 2.05, r"$\times$")
+    line(ax, [(8.3, 1.77), (8.3, bottom), (9.7, bottom)])
+    label(ax, 9.6, bottom - 0.35, r"$H_t$")
+    return fig

@@ -1,0 +1,116 @@
+"""Run the chapters' multi-seed experiments and store their results.
+
+    python -m lstm_tutorial.experiments list
+    python -m lstm_tutorial.experiments NAME [--seeds 0 1 2] [--out DIR]
+    python -m lstm_tutorial.experiments all       (what ``make experiments``
+                                                   runs)
+
+A chapter module registers its experiments in a module-level dict
+``EXPERIMENTS = {name: run}``; ``run(seed)`` returns a JSON-serialisable
+dict. The results go to ``book/results/NAME.json`` with the seeds, the
+versions and the machine, and the chapter loads and plots that file while
+its notebook runs one seed live. Each chapter's test file checks that the
+stored results satisfy the chapter's claim on every seed.
+"""
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from . import CHAPTER_MODULES, __version__
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "book" / "results"
+
+
+def registry():
+    """``{name: (module_name, run)}`` over the chapter modules present."""
+    found = {}
+    for module_name in CHAPTER_MODULES:
+        try:
+            module = importlib.import_module(f"lstm_tutorial.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"lstm_tutorial.{module_name}":
+                raise
+            continue
+        for name, run in getattr(module, "EXPERIMENTS", {}).items():
+            found[name] = (module_name, run)
+    return found
+
+
+def results_path(name, out=None):
+    return Path(out or RESULTS_DIR) / f"{name}.json"
+
+
+def load_results(name, out=None):
+    """The stored results of experiment ``name``."""
+    path = results_path(name, out)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} does not exist: run `python -m lstm_tutorial."
+            f"experiments {name}` (or `make experiments`)")
+    return json.loads(path.read_text())
+
+
+def run_experiment(name, seeds, out=None):
+    """Run ``name`` on each seed, write its results file, return it."""
+    experiments = registry()
+    if name not in experiments:
+        raise ValueError(f"unknown experiment {name!r}; known: "
+                         f"{', '.join(sorted(experiments)) or 'none'}")
+    import mxnet
+    import numpy
+
+    module_name, run = experiments[name]
+    record = {
+        "experiment": name, "chapter_module": module_name,
+        "versions": {"lstm_tutorial": __version__,
+                     "mxnet": mxnet.__version__, "numpy": numpy.__version__,
+                     "python": platform.python_version()},
+        "machine": {"platform": platform.platform(),
+                    "processor": platform.machine()},
+        "seeds": {},
+    }
+    for seed in seeds:
+        start = time.perf_counter()
+        result = run(seed)
+        result["seconds"] = round(time.perf_counter() - start, 1)
+        record["seeds"][str(seed)] = result
+        print(f"{name} seed {seed}: done in {result['seconds']} s",
+              flush=True)
+    path = results_path(name, out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {path}")
+    return record
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m lstm_tutorial."
+                                     "experiments", description=__doc__,
+                                     formatter_class=argparse.
+                                     RawDescriptionHelpFormatter)
+    parser.add_argument("name", help="an experiment, 'all' or 'list'")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--out", default=None,
+                        help=f"results folder (default {RESULTS_DIR})")
+    args = parser.parse_args(argv)
+    experiments = registry()
+    if args.name == "list":
+        for name, (module_name, _) in sorted(experiments.items()):
+            print(f"{name}\t(lstm_tutorial/{module_name}.py)")
+        return 0
+    names = sorted(experiments) if args.name == "all" else [args.name]
+    try:
+        for name in names:
+            run_experiment(name, args.seeds, args.out)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The book's one plotting style: SVG figures that nbval can compare.
+
+Every chapter calls ``setup_notebook()`` once. Figures are SVG with text
+kept as text (``svg.fonttype='none'``), a fixed hash salt and a fixed date
+(``SOURCE_DATE_EPOCH=0``) so that re-executing a notebook reproduces the
+stored SVG; tests/nbval_sanitize.cfg masks only the geometry, so titles,
+labels, tick labels and legends are still compared. Plot cells end with
+``plt.show()`` (a trailing ``;`` does not hide output under nbval).
+"""
+
+import os
+
+import matplotlib as mpl
+from matplotlib import pyplot as plt
+
+# Colour-blind-safe cycle (Okabe & Ito), one colour per model across chapters.
+COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
+          "#56B4E9", "#F0E442", "#000000")
+
+STYLE = {
+    "axes.prop_cycle": mpl.cycler(color=COLORS),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "figure.figsize": (6.0, 3.5),
+    "font.size": 10,
+    "legend.frameon": False,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "lstm-tutorial",
+}
+
+
+def use_style():
+    """Apply the house style to matplotlib's global settings."""
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+    mpl.rcParams.update(STYLE)
+
+
+def setup_notebook():
+    """House style plus SVG output for inline figures (call once)."""
+    use_style()
+    from matplotlib_inline import backend_inline  # only inside Jupyter
+
+    backend_inline.set_matplotlib_formats("svg")
+
+
+def figure(ncols=1, figsize=None, **kwargs):
+    """A figure with ``ncols`` axes side by side (house size by default)."""
+    if figsize is None:
+        width, height = STYLE["figure.figsize"]
+        figsize = (width if ncols == 1 else 4.2 * ncols, height)
+    fig, axes = plt.subplots(1, ncols, figsize=figsize, **kwargs)
+    return fig, axes
+
+
+def plot_curves(ax, curves, xlabel, ylabel, yscale="linear", title=None):
+    """Plot ``{label: (xs, ys)}`` as lines on ``ax`` with a legend."""
+    for label, (xs, ys) in curves.items():
+        ax.plot(xs, ys, label=label, lw=1.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_yscale(yscale)
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend()
+    return ax

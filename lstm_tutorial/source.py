@@ -1,0 +1,40 @@
+"""Show the package's code in a notebook: the one-source mechanism.
+
+DESIGN.md section 2: the package defines every piece of code once; a
+chapter *shows* it with ``show(obj)`` right under its equation and then
+uses it. The displayed block starts with ``# lstm_tutorial/<module>.py:
+<qualified name>``; ``tests/test_source.py`` re-reads every such block
+stored in the notebooks and fails when it differs from the package, so a
+chapter can never teach code the package no longer has.
+"""
+
+import inspect
+import textwrap
+
+PACKAGE = "lstm_tutorial"
+HEADER = "# {path}: {qualname}"
+
+
+class Source:
+    """Source of a package object, rendered as a Python code block."""
+
+    def __init__(self, obj):
+        module = inspect.getmodule(obj)
+        if module is None or module.__name__.split(".")[0] != PACKAGE:
+            raise ValueError(f"show() displays {PACKAGE} code, not {obj!r}")
+        path = module.__name__.replace(".", "/") + ".py"
+        self.header = HEADER.format(path=path, qualname=obj.__qualname__)
+        self.code = textwrap.dedent(inspect.getsource(obj)).rstrip("\n")
+
+    def __str__(self):
+        return f"{self.header}\n{self.code}"
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self):
+        return f"```python\n{self}\n```"
+
+
+def show(obj):
+    """Display the source of ``obj`` (a class, function or method)."""
+    return Source(obj)

@@ -1,0 +1,204 @@
+"""The book's one training loop, gradient clipping, perplexity, sampling.
+
+Chapter 1 introduces it; every later chapter trains through ``train``. A
+task supplies an *objective*: a callable ``objective(net, batch)`` that
+returns a scalar loss (it may carry recurrent state between calls, as the
+language model does with sequential partitioning). ``train`` records the
+loss and the gradient norm before clipping at every step in a ``History``
+that notebook cells can assert on, and stops at the first non-finite loss
+or gradient (recorded as ``History.diverged_at``).
+
+Global-norm clipping (Pascanu et al. 2013): with ``g`` all gradients
+stacked, ``g <- g * min(1, theta / ||g||)``. MXNet's
+``gluon.utils.clip_global_norm`` is broken in numpy mode (DESIGN.md 6a),
+so the book has its own. Checked by ``tests/test_training.py``.
+"""
+
+import math
+
+from mxnet import autograd, gluon, np, npx
+
+from . import device as _device
+
+
+def _grads(params):
+    return [p.grad(p.list_ctx()[0]) for p in params.values()
+            if p.grad_req != "null"]
+
+
+def grad_norm(params):
+    """Global L2 norm of all gradients of a ``ParameterDict``."""
+    grads = _grads(params)
+    if not grads:
+        raise ValueError("params has no parameter with a gradient")
+    return math.sqrt(sum(float((g * g).sum()) for g in grads))
+
+
+def clip_gradients(params, theta):
+    """Scale gradients so their global norm is at most ``theta``.
+
+    ``theta=None`` leaves them as they are. Returns the norm before
+    clipping.
+    """
+    if theta is not None and not theta > 0:
+        raise ValueError(f"theta must be positive or None, got {theta}")
+    norm = grad_norm(params)
+    if theta is not None and norm > theta and math.isfinite(norm):
+        for g in _grads(params):
+            g *= theta / norm
+    return norm
+
+
+class History:
+    """Rows of named values (``step``, ``loss``, ``grad_norm``, ...)."""
+
+    def __init__(self):
+        self.rows = []
+        self.diverged_at = None
+
+    def add(self, **values):
+        self.rows.append(values)
+
+    def __getitem__(self, key):
+        return [row[key] for row in self.rows if key in row]
+
+    def __contains__(self, key):
+        return any(key in row for row in self.rows)
+
+    def at(self, key, x="step"):
+        """``(xs, values)`` of the rows that hold ``key``."""
+        rows = [row for row in self.rows if key in row]
+        return [row[x] for row in rows], [row[key] for row in rows]
+
+    def last(self, key):
+        values = self[key]
+        if not values:
+            raise KeyError(f"no row holds {key!r}")
+        return values[-1]
+
+    def first_step(self, key, threshold, x="step"):
+        """The first ``x`` at which ``key`` reached ``threshold`` (or None)."""
+        xs, values = self.at(key, x)
+        return next((s for s, v in zip(xs, values) if v >= threshold), None)
+
+
+def train(net, batches, objective, trainer, theta=1.0, evaluate=None,
+          eval_every=None, history=None, stop_on_divergence=True):
+    """Run one optimiser step per batch; return the ``History``.
+
+    ``evaluate(net)`` returns a dict of metrics, recorded every
+    ``eval_every`` steps and after the last one.
+    """
+    if evaluate is not None and eval_every is not None and eval_every <= 0:
+        raise ValueError(f"eval_every must be positive, got {eval_every}")
+    history = history if history is not None else History()
+    params = net.collect_params()
+    step = history.last("step") if "step" in history else 0
+    first = step
+    for batch in batches:
+        step += 1
+        with autograd.record():
+            loss = objective(net, batch)
+        loss.backward()
+        norm = clip_gradients(params, theta)
+        loss = float(loss)
+        history.add(step=step, loss=loss, grad_norm=norm)
+        if not (math.isfinite(loss) and math.isfinite(norm)):
+            history.diverged_at = history.diverged_at or step
+            if stop_on_divergence:
+                return history
+        trainer.step(1)
+        if evaluate is not None and eval_every and step % eval_every == 0:
+            history.add(step=step, **evaluate(net))
+    if evaluate is not None and step > first and (
+            not eval_every or step % eval_every):
+        history.add(step=step, **evaluate(net))
+    return history
+
+
+def cross_entropy(logits, labels):
+    """Mean softmax cross-entropy; ``logits`` (..., V), ``labels`` (...)."""
+    return -npx.pick(npx.log_softmax(logits), labels).mean()
+
+
+class LanguageModelObjective:
+    """Next-token cross-entropy for ``net(X, state) -> (logits, state)``.
+
+    ``X`` is (batch_size, num_steps); the logits are (num_steps,
+    batch_size, vocab_size). With ``carry_state`` (sequential
+    partitioning) the state flows from one batch to the next, detached so
+    that backpropagation stops at the batch boundary (truncated BPTT).
+    """
+
+    def __init__(self, carry_state=True):
+        self.carry_state = carry_state
+        self.state = None
+
+    def reset(self):
+        self.state = None
+
+    def __call__(self, net, batch):
+        X, Y = batch
+        if self.state is None or not self.carry_state:
+            self.state = net.begin_state(X.shape[0], X.ctx)
+        else:
+            self.state = tuple(s.detach() for s in self.state)
+        logits, self.state = net(X, self.state)
+        return cross_entropy(logits, Y.T)
+
+
+def perplexity(net, data_iter):
+    """exp(mean next-token cross-entropy), state carried across batches."""
+    total, count, state = 0.0, 0, None
+    for X, Y in data_iter:
+        if state is None:
+            state = net.begin_state(X.shape[0], X.ctx)
+        logits, state = net(X, state)
+        total += float(cross_entropy(logits, Y.T)) * Y.size
+        count += Y.size
+    if count == 0:
+        raise ValueError("data_iter yielded no batch")
+    return math.exp(total / count)
+
+
+def train_language_model(net, train_iter, val_iter, num_epochs, lr,
+                         theta=1.0, optimizer="adam"):
+    """Train a character LM; one row per epoch with train and val ppl."""
+    if num_epochs <= 0:
+        raise ValueError(f"num_epochs must be positive, got {num_epochs}")
+    trainer = gluon.Trainer(net.collect_params(), optimizer,
+                            {"learning_rate": lr})
+    objective = LanguageModelObjective(train_iter.sequential)
+    history = History()
+    for epoch in range(1, num_epochs + 1):
+        objective.reset()
+        start = len(history["loss"])
+        train(net, train_iter, objective, trainer, theta, history=history)
+        if history.diverged_at:
+            break
+        losses = history["loss"][start:]
+        history.add(step=history.last("step"), epoch=epoch,
+                    train_ppl=math.exp(sum(losses) / len(losses)),
+                    val_ppl=perplexity(net, val_iter))
+    return history
+
+
+def predict(prefix, num_preds, net, vocab, ctx=None):
+    """Continue ``prefix`` by ``num_preds`` characters, greedily."""
+    if not prefix:
+        raise ValueError("prefix must hold at least one character")
+    unknown = sorted({c for c in prefix if c not in vocab.token_to_idx})
+    if unknown:
+        raise ValueError(f"prefix has characters not in the vocabulary: "
+                         f"{unknown}")
+    ctx = ctx if ctx is not None else _device.device()
+    state = net.begin_state(1, ctx)
+    outputs = [vocab[prefix[0]]]
+    for i in range(len(prefix) + num_preds - 1):
+        X = np.array([[outputs[-1]]], ctx=ctx, dtype="int32")
+        logits, state = net(X, state)
+        if i + 1 < len(prefix):
+            outputs.append(vocab[prefix[i + 1]])
+        else:
+            outputs.append(int(logits.reshape(-1).argmax()))
+    return "".join(vocab.to_tokens(outputs))

@@ -1,0 +1,100 @@
+"""Notebook hygiene: executed in order, no errors, listed in _toc.yml.
+
+nbval passes unexecuted cells silently; these checks make a notebook with
+stripped outputs (or one cell left unexecuted) fail the suite, and the
+mutation tests below prove that they do.
+"""
+
+import copy
+
+import pytest
+import yaml
+from notebook_checks import ROOT, chapters, code_cells, hygiene_problems, load
+
+CHAPTERS = chapters()
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [entry["file"] for part in toc["parts"]
+            for entry in part["chapters"]]
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no book/NN_*.ipynb found"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_is_clean(path):
+    assert hygiene_problems(load(path)) == []
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_is_in_toc(path):
+    assert f"book/{path.stem}" in _toc_files()
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_sets_seed_and_device(path):
+    first = "".join(code_cells(load(path))[0]["source"])
+    assert "device.seed(" in first and "device.device()" in first
+
+
+def test_toc_entries_exist():
+    for entry in _toc_files():
+        assert any((ROOT / f"{entry}{ext}").is_file()
+                   for ext in (".ipynb", ".md")), entry
+
+
+def _mutated(mutate):
+    nb = copy.deepcopy(load(CHAPTERS[0]))
+    mutate(nb)
+    return hygiene_problems(nb)
+
+
+def test_stripped_outputs_fail():
+    def strip(nb):
+        for cell in code_cells(nb):
+            cell["outputs"], cell["execution_count"] = [], None
+
+    assert any("never executed" in p for p in _mutated(strip))
+
+
+def test_one_unexecuted_cell_fails():
+    def skip_one(nb):
+        cell = code_cells(nb)[-1]
+        cell["outputs"], cell["execution_count"] = [], None
+
+    assert _mutated(skip_one) == ["1 code cells never executed"]
+
+
+def test_outputs_stripped_but_counts_kept_fails():
+    def strip(nb):
+        for cell in code_cells(nb):
+            cell["outputs"] = []
+
+    assert any("outputs stripped" in p for p in _mutated(strip))
+
+
+def test_out_of_order_execution_fails():
+    def swap(nb):
+        a, b = code_cells(nb)[:2]
+        a["execution_count"], b["execution_count"] = 2, 1
+
+    assert any("not 1..n" in p for p in _mutated(swap))
+
+
+def test_error_output_fails():
+    def fail(nb):
+        code_cells(nb)[1]["outputs"].append(
+            {"output_type": "error", "ename": "ValueError", "evalue": "x",
+             "traceback": []})
+
+    assert "code cell 2 stored an error" in _mutated(fail)
+
+
+def test_other_kernel_fails():
+    def rekernel(nb):
+        nb["metadata"]["kernelspec"]["name"] = "julia-1.9"
+
+    assert "kernel is 'julia-1.9', not 'python3'" in _mutated(rekernel)

@@ -1,0 +1,65 @@
+"""Pins agree everywhere; the Makefile and CI run what the README says."""
+
+import re
+import tomllib
+
+import yaml
+from notebook_checks import ROOT
+
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)$")
+
+
+def _pins(lines):
+    return dict(PIN.match(s.strip()).groups() for s in lines
+                if PIN.match(s.strip()))
+
+
+def _pyproject_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        lines += extra
+    pins = _pins(lines)
+    assert len(pins) == len(lines), "every dependency must be pinned (==)"
+    return pins
+
+
+def _norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_environment_yml_lists_the_same_pins():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _pins(pip) == _pyproject_pins()
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_lock_agrees_with_the_pins():
+    lock = {_norm(k): v for k, v in _pins(
+        (ROOT / "requirements.lock").read_text().splitlines()).items()}
+    for name, version in _pyproject_pins().items():
+        assert lock.get(_norm(name)) == version, name
+
+
+def test_the_pins_of_design_md():
+    pins = _pyproject_pins()
+    assert pins["mxnet"] == "1.9.1" and pins["numpy"] == "1.23.5"
+    assert pins["d2l"] == "1.0.3"
+    assert pins["jupyter-book"].startswith("1.")
+
+
+def test_make_test_runs_every_part():
+    makefile = (ROOT / "Makefile").read_text()
+    test_line = re.search(r"^test: (.*)$", makefile, re.M).group(1).split()
+    for part in ("lint", "test-package", "test-notebooks", "test-book"):
+        assert part in test_line
+    assert "--nbval " in makefile and "-n -W --keep-going" in makefile
+    assert "OMP_NUM_THREADS" in makefile
+
+
+def test_ci_runs_the_readme_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(r"^make test$", ci, re.M)
+    assert "make test" in readme and "make book" in readme
