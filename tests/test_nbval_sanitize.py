@@ -4,6 +4,7 @@ import configparser
 import re
 
 import pytest
+
 from notebook_checks import ROOT
 
 

@@ -9,6 +9,7 @@ import copy
 
 import pytest
 import yaml
+
 from notebook_checks import ROOT, chapters, code_cells, hygiene_problems, load
 
 CHAPTERS = chapters()

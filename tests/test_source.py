@@ -7,10 +7,11 @@ blocks stored in the notebooks must equal the package's current code.
 import json
 
 import pytest
-from notebook_checks import chapters, load, resolve, shown_sources
 
 from lstm_tutorial import rnn
 from lstm_tutorial.source import Source, show
+
+from notebook_checks import chapters, load, resolve, shown_sources
 
 
 def test_show_renders_package_code():

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import lstm_tutorial
+
 from notebook_checks import ROOT
 
 PACKAGE = ROOT / "lstm_tutorial"
