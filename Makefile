@@ -47,7 +47,7 @@ lint: env
 	$(BIN)/ruff check lstm_tutorial tests
 
 test-package: env
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -p no:cacheprovider tests
 
 test-notebooks: env
 	$(BIN)/python -m pytest $(NBVAL) $(NOTEBOOKS)
