@@ -24,8 +24,8 @@ NOTEBOOKS := $(sort $(wildcard book/[0-9]*.ipynb))
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
-.PHONY: env book test test-package test-notebooks test-book test-gpu \
-	lint experiments lock execute clean
+.PHONY: env book test test-package test-notebooks test-book test-browser \
+	test-gpu lint experiments lock execute clean
 
 env: $(STAMP)
 
@@ -41,10 +41,10 @@ book: env
 	$(BIN)/jupyter-book build . --builder html
 	@echo "Open the book: file://$(abspath _build/html/index.html)"
 
-test: env lint test-package test-notebooks test-book
+test: env lint test-package test-notebooks test-book test-browser
 
 lint: env
-	$(BIN)/ruff check lstm_tutorial tests
+	$(BIN)/ruff check lstm_tutorial tests _ext
 
 test-package: env
 	$(BIN)/python -m pytest -p no:cacheprovider tests
@@ -55,6 +55,13 @@ test-notebooks: env
 # The strict build: every warning, broken reference or citation fails.
 test-book: env
 	$(BIN)/jupyter-book build . --builder html --all -n -W --keep-going
+
+# The built book as a reader sees it: every page in headless Chromium
+# (Debian's chromium; .ci/run installs it) with the network blocked.
+# Screenshots of every page: _build/screenshots/.
+test-browser: env test-book
+	LSTM_TUTORIAL_HTML=_build/html $(BIN)/python -m pytest \
+		-p no:cacheprovider tests/test_browser.py
 
 # On a machine with a GPU and the CUDA build of mxnet: the same notebooks,
 # checked only by their device-independent assertions (nbval --nbval-lax).

@@ -38,11 +38,19 @@ def use_style():
 
 
 def setup_notebook():
-    """House style plus SVG output for inline figures (call once)."""
-    use_style()
-    from matplotlib_inline import backend_inline  # only inside Jupyter
+    """House style plus SVG output for inline figures (call once).
 
+    The inline backend is activated first: activated later (lazily, at the
+    first figure) it would reset the output format to PNG.
+    """
+    from IPython import get_ipython  # only inside Jupyter
+    from matplotlib_inline import backend_inline
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
     backend_inline.set_matplotlib_formats("svg")
+    use_style()
 
 
 def figure(ncols=1, figsize=None, **kwargs):

@@ -1,0 +1,426 @@
+"""The rendered book as a reader sees it: every page in headless Chromium.
+
+``make test-browser`` (part of ``make test``, after the strict book build)
+sets ``LSTM_TUTORIAL_HTML=_build/html``; without that variable this module
+is skipped, since the book may not be built yet. A local HTTP server on
+127.0.0.1 serves the build; Chromium (Debian's ``chromium`` package,
+driven over the DevTools protocol through a pipe: no extra dependency)
+opens every page with every request to another origin failed by the test
+itself. Per page: no console error, no failed or remote request, every
+``img`` loaded, every equation typeset by MathJax (served from the book)
+with no raw TeX left, and the sidebar listing every ``_toc.yml`` entry. A
+screenshot of each page goes to ``_build/screenshots/``. Where Chromium is
+missing the browser tests are skipped loudly (and fail under ``CI=true``).
+"""
+
+import base64
+import functools
+import html.parser
+import http.server
+import os
+import re
+import shutil
+import threading
+import warnings
+
+import pytest
+import yaml
+
+from devtools import Chromium
+from notebook_checks import ROOT
+
+_html = os.environ.get("LSTM_TUTORIAL_HTML")
+HTML = (ROOT / _html).resolve() if _html else None
+SHOTS = HTML.parent / "screenshots" if HTML else None
+NOT_PAGES = ("_static", "_sources", "_images", "mathjax")
+WIDTH, HEIGHT, MAX_SHOT = 1280, 900, 16000  # viewport; screenshot cap (px)
+PAGE_TIMEOUT = 60
+
+if HTML is None:
+    pytest.skip("the browser test runs on a built book: `make test-browser`"
+                " (sets LSTM_TUTORIAL_HTML=_build/html)",
+                allow_module_level=True)
+
+
+def pages():
+    """Every HTML page of the build, relative to it."""
+    if HTML is None or not HTML.is_dir():
+        return []
+    return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+                  if p.relative_to(HTML).parts[0] not in NOT_PAGES)
+
+
+PAGES = pages()
+
+
+def toc():
+    """(pages, captions) of ``_toc.yml``: root first, in reading order."""
+    spec = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files, captions = [spec["root"]], []
+
+    def walk(entries):
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in spec.get("parts", []):
+        captions.append(part.get("caption"))
+        walk(part.get("chapters", []))
+    walk(spec.get("chapters", []))
+    return files, [c for c in captions if c]
+
+
+def chromium():
+    """Path of the Chromium binary, or None."""
+    return os.environ.get("CHROMIUM") or shutil.which("chromium")
+
+
+# -- the book on disk (no browser needed) -----------------------------------
+
+def test_the_book_was_built():
+    assert PAGES, (f"no HTML pages in {HTML}: build the book first "
+                   "(make test-book)")
+    files, _ = toc()
+    for name in files:
+        assert f"{name}.html" in PAGES, f"{name} in _toc.yml was not built"
+
+
+def test_mathjax_is_served_from_the_book():
+    script = HTML / "mathjax" / "tex-chtml.js"
+    assert script.is_file(), "MathJax not copied in (_ext/offline_mathjax.py)"
+    assert 'VERSION="3.2.2"' in script.read_text(encoding="utf-8")
+    fonts = list((HTML / "mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
+    assert len(fonts) > 20, "MathJax's CHTML fonts are missing"
+
+
+class _Resources(html.parser.HTMLParser):
+    """Every URL a page makes the browser load (not links to follow)."""
+
+    LOADS = {"script": "src", "img": "src", "iframe": "src", "embed": "src",
+             "source": "src", "video": "src", "audio": "src",
+             "object": "data", "track": "src"}
+    LINK_LOADS = {"stylesheet", "preload", "modulepreload", "prefetch",
+                  "icon", "manifest", "preconnect", "dns-prefetch"}
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and set((attrs.get("rel") or "").split()) \
+                & self.LINK_LOADS:
+            self.urls.append(attrs.get("href") or "")
+        elif tag in self.LOADS:
+            self.urls.append(attrs.get(self.LOADS[tag]) or "")
+            self.urls += re.findall(r"(\S+)(?:\s+\S+)?(?:,|$)",
+                                    attrs.get("srcset") or "")
+
+
+def _remote(url):
+    return bool(re.match(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", url, re.I))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_page_names_a_remote_resource(page):
+    parser = _Resources()
+    parser.feed((HTML / page).read_text(encoding="utf-8"))
+    assert [u for u in parser.urls if _remote(u)] == []
+
+
+def test_no_stylesheet_imports_a_remote_resource():
+    found = []
+    for css in HTML.glob("_static/**/*.css"):
+        text = re.sub(r"/\*.*?\*/", "", css.read_text(encoding="utf-8"),
+                      flags=re.S)
+        for url in re.findall(r"(?:url\(|@import)\s*['\"]?([^'\")\s]+)",
+                              text):
+            if _remote(url):
+                found.append(f"{css.relative_to(HTML)}: {url}")
+    assert found == []
+
+
+# -- the book in Chromium ---------------------------------------------------
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".js": "text/javascript", ".svg": "image/svg+xml",
+                      ".woff": "font/woff", ".woff2": "font/woff2"}
+
+    def log_message(self, *args):
+        pass
+
+
+# Runs in the page once it has loaded: waits for MathJax and fonts, then
+# reports what a reader would see.
+CHECK_PAGE = r"""
+(async () => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const mj = window.MathJax;
+  const mathjax = !!(mj && mj.version);
+  if (mathjax && mj.startup && mj.startup.promise)
+    await Promise.race([mj.startup.promise, sleep(20000)]);
+  await document.fonts.ready;
+  const images = Array.from(document.images);
+  images.forEach(img => { img.loading = "eager"; });
+  await Promise.all(images.map(img => img.decode().catch(() => null)));
+  const nodes = Array.from(document.querySelectorAll("div.math, span.math"));
+  const raw = [];
+  const skip = new Set(["PRE", "CODE", "SCRIPT", "STYLE", "TEXTAREA",
+                        "MJX-CONTAINER", "MJX-ASSISTIVE-MML"]);
+  const walker = document.createTreeWalker(document.body,
+                                           NodeFilter.SHOW_TEXT);
+  // $$, \( \) \[ \] or \begin{ left over, or $...$ holding TeX syntax
+  const tex = new RegExp(String.raw`\$\$|\\[()[\]]|\\begin\{|`
+                         + String.raw`\$[^$\s][^$]*[\\^_{}][^$]*\$`);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    let p = n.parentElement, hidden = false;
+    for (; p && !hidden; p = p.parentElement) hidden = skip.has(p.tagName);
+    if (!hidden && tex.test(n.textContent))
+      raw.push(n.textContent.trim().slice(0, 120));
+  }
+  return {
+    url: location.href,
+    title: document.title,
+    mathjax: mathjax ? mj.version : null,
+    mathjaxSrc: Array.from(document.scripts).map(s => s.src)
+                  .filter(s => /tex-.*\.js/.test(s)),
+    images: images.map(img => ({src: img.currentSrc || img.src,
+                                ok: img.complete && img.naturalWidth > 0})),
+    math: nodes.length,
+    containers: document.querySelectorAll("mjx-container").length,
+    untypeset: nodes.filter(n => n.querySelectorAll("mjx-container")
+                 .length !== 1).map(n => n.textContent.slice(0, 120)),
+    mathErrors: Array.from(document.querySelectorAll(
+                  "mjx-merror, [data-mjx-error]"))
+                  .map(n => n.getAttribute("data-mjx-error")
+                            || n.textContent.slice(0, 120)),
+    raw: raw,
+    tooWide: Array.from(document.querySelectorAll(
+               "div.math mjx-container, div.math"))
+               .filter(n => n.scrollWidth > n.clientWidth + 1)
+               .map(n => n.textContent.slice(0, 120)),
+    sidebar: Array.from(document.querySelectorAll("nav.bd-docs-nav a[href]"))
+               .map(a => new URL(a.href).pathname),
+    captions: Array.from(document.querySelectorAll(
+                "nav.bd-docs-nav .caption-text")).map(c => c.textContent),
+  };
+})()
+"""
+
+
+class Book:
+    """The built book served on 127.0.0.1 and read page by page."""
+
+    def __init__(self, binary, workdir):
+        handler = functools.partial(_QuietHandler, directory=str(HTML))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever,
+                         daemon=True).start()
+        self.browser = Chromium(binary, workdir / "profile",
+                                workdir / "chromium.log")
+        self.version = self.browser.send("Browser.getVersion")["product"]
+        target = self.browser.send("Target.createTarget",
+                                   {"url": "about:blank"})["targetId"]
+        self.session = self.browser.send(
+            "Target.attachToTarget",
+            {"targetId": target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable")
+        self._viewport(HEIGHT)
+        self.call("Fetch.enable", {"patterns": [{"urlPattern": "*"}]})
+        self.browser.handlers["Fetch.requestPaused"] = self._gate
+        self.blocked, self.results = [], {}
+
+    def call(self, method, params=None, timeout=30):
+        return self.browser.send(method, params, self.session, timeout)
+
+    def _gate(self, event):
+        """Let requests to the local server through; fail all others."""
+        request = event["params"]["request"]
+        url, ident = request["url"], event["params"]["requestId"]
+        if url.startswith(self.origin + "/"):
+            self.browser.post("Fetch.continueRequest", {"requestId": ident},
+                              self.session)
+        else:
+            self.blocked.append(url)
+            self.browser.post("Fetch.failRequest",
+                              {"requestId": ident,
+                               "errorReason": "BlockedByClient"},
+                              self.session)
+
+    def visit(self, page):
+        """Load ``page``; what the reader got, as a dict (cached)."""
+        if page not in self.results:
+            self.results[page] = self._visit(page)
+        return self.results[page]
+
+    def _visit(self, page):
+        browser = self.browser
+        browser.events.clear()
+        self.blocked = []
+        self.call("Page.navigate", {"url": f"{self.origin}/{page}"})
+        loads, events = 0, browser.events
+        while True:  # a redirect (index.html) loads a second document
+            assert browser.wait_until(
+                lambda n=loads: _count(events, "Page.loadEventFired") > n,
+                PAGE_TIMEOUT), f"{page} did not load in {PAGE_TIMEOUT} s"
+            loads = _count(events, "Page.loadEventFired")
+            browser.settle()
+            if _main_navigations(events) <= loads:
+                break
+        report = self.call("Runtime.evaluate",
+                           {"expression": CHECK_PAGE, "awaitPromise": True,
+                            "returnByValue": True}, timeout=PAGE_TIMEOUT)
+        assert "exceptionDetails" not in report, report
+        result = report["result"]["value"]
+        browser.settle(quiet=0.3)
+        result.update(_problems(browser.events, self.origin))
+        result["blocked"] = list(self.blocked)
+        result["screenshot"] = self._screenshot(page)
+        return result
+
+    def _screenshot(self, page):
+        """The whole page: the viewport stretched to the page's height."""
+        size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+        self._viewport(min(int(size["height"]) + 1, MAX_SHOT))
+        try:
+            self.browser.settle(quiet=0.2)
+            shot = self.call("Page.captureScreenshot", {"format": "png"},
+                             timeout=PAGE_TIMEOUT)
+        finally:
+            self._viewport(HEIGHT)
+        path = SHOTS / (page.removesuffix(".html").replace("/", "_")
+                        + ".png")
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def _viewport(self, height):
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": WIDTH, "height": height, "deviceScaleFactor": 1,
+                   "mobile": False})
+
+    def close(self):
+        self.browser.close()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _count(events, method):
+    return sum(e.get("method") == method for e in events)
+
+
+def _main_navigations(events):
+    return sum(e.get("method") == "Page.frameNavigated"
+               and "parentId" not in e["params"]["frame"] for e in events)
+
+
+def _problems(events, origin):
+    """Console errors and failed or remote requests among the events."""
+    urls, console, failed, remote = {}, [], [], []
+    for event in events:
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            urls[params["requestId"]] = url
+            if not url.startswith((origin + "/", "data:", "blob:", "about:")):
+                remote.append(url)
+        elif method == "Network.loadingFailed":
+            failed.append(f"{urls.get(params['requestId'], '?')}: "
+                          f"{params.get('errorText')}")
+        elif method == "Network.responseReceived":
+            status = params["response"]["status"]
+            if status >= 400:
+                failed.append(f"{params['response']['url']}: HTTP {status}")
+        elif method == "Runtime.consoleAPICalled" and params["type"] in (
+                "error", "assert"):
+            console.append(" ".join(str(a.get("value", a.get("description")))
+                                    for a in params.get("args", [])))
+        elif method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            console.append(details.get("exception", {}).get(
+                "description", details.get("text")))
+        elif method == "Log.entryAdded" and (
+                entry := params["entry"])["level"] == "error":
+            console.append(f"{entry['text']} ({entry.get('url', '')})")
+    return {"console": console, "failed": failed, "remote": remote}
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    binary = chromium()
+    if binary is None:
+        message = ("CHROMIUM NOT FOUND: the browser test of the book did NOT "
+                   "run. Install Debian's chromium (apt-get install chromium;"
+                   " .ci/run does) or set CHROMIUM to its path.")
+        warnings.warn(message, stacklevel=1)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    if not PAGES:
+        pytest.fail(f"no HTML pages in {HTML}: run make test-book first")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    opened = Book(binary, tmp_path_factory.mktemp("chromium"))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_console_error(book, page):
+    assert book.visit(page)["console"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_failed_or_remote_request(book, page):
+    seen = book.visit(page)
+    assert seen["failed"] == []
+    assert seen["remote"] == [] and seen["blocked"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_image_loaded(book, page):
+    images = book.visit(page)["images"]
+    assert [i["src"] for i in images if not i["ok"]] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_equation_typeset(book, page):
+    seen = book.visit(page)
+    if seen["math"]:
+        assert seen["mathjax"] == "3.2.2", "MathJax did not load"
+        local = f"{book.origin}/mathjax/tex-chtml.js"
+        assert [s.split("?")[0] for s in seen["mathjaxSrc"]] == [local]
+    assert seen["untypeset"] == []
+    assert seen["containers"] == seen["math"]
+    assert seen["mathErrors"] == []
+    assert seen["raw"] == [], "raw TeX left in the page"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_equation_wider_than_the_page(book, page):
+    # Cut off (or scrolled) at a 1280-pixel-wide window: split it.
+    assert book.visit(page)["tooWide"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_sidebar_lists_every_chapter(book, page):
+    seen = book.visit(page)
+    files, captions = toc()
+    # The current page's entry links to "#": its path is the page's own.
+    listed = set(seen["sidebar"])
+    missing = [f for f in files if f"/{f}.html" not in listed]
+    assert missing == [], f"sidebar of {page} lacks {missing}"
+    assert seen["captions"] == captions
+
+
+def test_screenshots_saved(book):
+    for page in PAGES:
+        shot = book.visit(page)["screenshot"]
+        assert shot.stat().st_size > 10_000, shot
