@@ -47,7 +47,8 @@ lint: env
 	$(BIN)/ruff check lstm_tutorial tests _ext
 
 test-package: env
-	$(BIN)/python -m pytest -p no:cacheprovider tests
+	$(BIN)/python -m pytest -p no:cacheprovider tests \
+		--ignore=tests/test_browser.py
 
 test-notebooks: env
 	$(BIN)/python -m pytest $(NBVAL) $(NOTEBOOKS)
