@@ -1,0 +1,389 @@
+"""lstm_tutorial/lstm.py and lstm_tasks.py (chapter 2): the 1997 LSTM.
+
+Readable equals fused equals ``gluon.rnn.LSTM`` with F = 1 (forward and
+gradients); contexts are followed; bad input is refused with a clear
+message; the temporal-order task is what the paper describes; and the
+stored three-seed results satisfy the chapter's claim.
+"""
+
+import mxnet as mx
+import numpy as onp
+import pytest
+from mxnet import autograd, np, npx
+
+from lstm_tutorial import device, experiments, lstm, lstm_tasks, rnn
+
+T, B, D, H = 7, 3, 5, 6
+
+
+def _layer(cls=lstm.LSTM1997Scratch, ctx=None, sigma=0.3):
+    device.seed(1)
+    layer = cls(D, H, sigma=sigma, input_gate_bias=-1.0)
+    layer.initialize(ctx=ctx)
+    return layer
+
+
+def _inputs(ctx=None):
+    return np.random.normal(0, 1, (T, B, D), ctx=ctx)
+
+
+def _state(ctx=None):
+    return (np.random.normal(0, 1, (B, H), ctx=ctx),
+            np.random.normal(0, 1, (B, H), ctx=ctx))
+
+
+def _run(layer, X, state, head):
+    """Outputs, final (H, C) and gradients of a random linear loss."""
+    with autograd.record():
+        outputs, (H_T, C_T) = layer(X, state)
+        loss = (outputs * head).sum() + C_T.sum()
+    loss.backward()
+    return outputs, H_T, C_T
+
+
+def _max_diff(a, b):
+    return float(np.abs(a - b).max())
+
+
+def test_shapes_state_and_input_gate_bias():
+    layer = _layer()
+    outputs, (H_T, C_T) = layer(_inputs())
+    assert outputs.shape == (T, B, H) and H_T.shape == C_T.shape == (B, H)
+    onp.testing.assert_array_equal(outputs[-1].asnumpy(), H_T.asnumpy())
+    assert float(layer.b_i.data().min()) == float(layer.b_i.data().max())
+    assert float(layer.b_i.data()[0]) == -1.0
+    fused = _layer(lstm.LSTM1997Fused)
+    onp.testing.assert_array_equal(fused.b.data().asnumpy(),
+                                   [-1.0] * H + [0.0] * 2 * H)
+
+
+def test_step_is_the_equations():
+    layer, (X_t, (H0, C0)) = _layer(), (_inputs()[0], _state())
+    H1, C1 = layer.step(X_t, (H0, C0))
+    w = {n.split("_", 1)[1]: p.data().asnumpy()
+         for n, p in layer.collect_params().items()}
+    x, h, c = X_t.asnumpy(), H0.asnumpy(), C0.asnumpy()
+
+    def affine(g):
+        return x @ w[f"W_x{g}"] + h @ w[f"W_h{g}"] + w[f"b_{g}"]
+
+    def sigmoid(z):
+        return 1 / (1 + onp.exp(-z))
+
+    C = c + sigmoid(affine("i")) * onp.tanh(affine("c"))
+    onp.testing.assert_allclose(C1.asnumpy(), C, atol=1e-6)
+    onp.testing.assert_allclose(
+        H1.asnumpy(), sigmoid(affine("o")) * onp.tanh(C), atol=1e-6)
+
+
+def test_readable_equals_fused_both_ways():
+    readable, X, state = _layer(), _inputs(), _state()
+    head = np.random.normal(0, 1, (T, B, H))
+    fused = lstm.copy_weights(readable, lstm.LSTM1997Fused(D, H))
+    ours = _run(readable, X, state, head)
+    theirs = _run(fused, X, state, head)
+    for a, b in zip(ours, theirs):
+        assert _max_diff(a, b) < 1e-6
+    for k, g in enumerate(lstm.GATES):
+        for a, b in zip(lstm.gate_weights(readable)[g],
+                        lstm.gate_weights(fused)[g]):
+            assert _max_diff(a, b) == 0.0
+        cols = slice(k * H, (k + 1) * H)
+        assert _max_diff(getattr(readable, f"W_x{g}").grad(),
+                         fused.W_x.grad()[:, cols]) < 1e-6
+        assert _max_diff(getattr(readable, f"W_h{g}").grad(),
+                         fused.W_h.grad()[:, cols]) < 1e-6
+        assert _max_diff(getattr(readable, f"b_{g}").grad(),
+                         fused.b.grad()[cols]) < 1e-6
+    back = lstm.copy_weights(_layer(lstm.LSTM1997Fused, sigma=0.5),
+                             _layer())
+    assert _max_diff(back(X)[0], _layer(lstm.LSTM1997Fused, sigma=0.5)(X)[0]
+                     ) < 1e-6
+
+
+def test_fused_step_equals_readable_step():
+    readable, X_t, state = _layer(), _inputs()[0], _state()
+    fused = lstm.copy_weights(readable, lstm.LSTM1997Fused(D, H))
+    for a, b in zip(readable.step(X_t, state), fused.step(X_t, state)):
+        assert _max_diff(a, b) < 1e-6
+
+
+def test_forget_bias_makes_the_gate_exactly_one():
+    gate = npx.sigmoid(np.array([lstm.FORGET_BIAS], dtype="float32"))
+    assert gate.dtype == onp.float32 and float(gate[0]) == 1.0
+
+
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused])
+def test_equals_gluon_lstm_forward_and_gradients(cls):
+    layer, X, (H0, C0) = _layer(cls), _inputs(), _state()
+    head = np.random.normal(0, 1, (T, B, H))
+    reference = lstm.to_gluon(layer)
+    ours, H_ours, C_ours = _run(layer, X, (H0, C0), head)
+    with autograd.record():
+        theirs, (H_theirs, C_theirs) = reference(X, [H0[None], C0[None]])
+        loss = (theirs * head).sum() + C_theirs.sum()
+    loss.backward()
+    assert _max_diff(ours, theirs) < 1e-5
+    assert _max_diff(H_ours, H_theirs[0]) < 1e-5
+    assert _max_diff(C_ours, C_theirs[0]) < 1e-5
+    grads = {n.split("_", 1)[1]: p.grad()
+             for n, p in reference.collect_params().items()}
+    rows = {"i": slice(0, H), "c": slice(2 * H, 3 * H),
+            "o": slice(3 * H, 4 * H)}
+    ours_fused = lstm.copy_weights(layer, lstm.LSTM1997Fused(D, H))
+    _run(ours_fused, X, (H0, C0), head)  # gradients in fused layout
+    for k, g in enumerate(lstm.GATES):
+        cols = slice(k * H, (k + 1) * H)
+        pairs = [(ours_fused.W_x.grad()[:, cols].T,
+                  grads["l0_i2h_weight"][rows[g]]),
+                 (ours_fused.W_h.grad()[:, cols].T,
+                  grads["l0_h2h_weight"][rows[g]]),
+                 (ours_fused.b.grad()[cols], grads["l0_i2h_bias"][rows[g]]),
+                 (ours_fused.b.grad()[cols], grads["l0_h2h_bias"][rows[g]])]
+        for a, b in pairs:
+            assert float(np.abs(a).max()) > 1e-3  # not trivially zero
+            assert _max_diff(a, b) < 1e-5
+
+
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused])
+def test_follows_its_context(cls, other_ctx):
+    layer = _layer(cls, ctx=other_ctx)
+    outputs, (H_T, C_T) = layer(_inputs(other_ctx))
+    assert outputs.ctx == H_T.ctx == C_T.ctx == other_ctx
+    out, _ = lstm.to_gluon(layer)(_inputs(other_ctx),
+                                  [np.zeros((1, B, H), ctx=other_ctx)] * 2)
+    assert out.ctx == other_ctx
+    twin = lstm.copy_weights(layer, lstm.LSTM1997Scratch(D, H))
+    assert twin(_inputs(other_ctx))[0].ctx == other_ctx
+    net = lstm.classifier("lstm", ctx=other_ctx)
+    X, lengths, labels = lstm_tasks.test_set(other_ctx, size=4)
+    assert net(X, lengths).ctx == other_ctx
+    assert len(lstm.cell_gradient_norms(net, X[:20], labels)) == 20
+
+
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused])
+def test_other_context_is_refused(cls, other_ctx):
+    layer = _layer(cls, ctx=other_ctx)
+    with pytest.raises(ValueError, match=r"inputs is on cpu\(0\)"):
+        layer(_inputs(mx.cpu()))
+    H0, C0 = layer.begin_state(B, other_ctx)
+    with pytest.raises(ValueError, match=r"state H is on cpu\(0\)"):
+        layer(_inputs(other_ctx), (H0.as_in_ctx(mx.cpu()), C0))
+    with pytest.raises(ValueError, match=r"state C is on cpu\(0\)"):
+        layer(_inputs(other_ctx), (H0, C0.as_in_ctx(mx.cpu())))
+
+
+@pytest.mark.parametrize("shape", [(T, B), (T, B, D + 1), (0, B, D)])
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused])
+def test_inputs_of_wrong_shape(cls, shape):
+    with pytest.raises(ValueError, match=r"\(num_steps, batch_size, 5\)"):
+        _layer(cls)(np.zeros(shape))
+
+
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused])
+def test_state_of_wrong_batch_size_or_arity(cls):
+    layer = _layer(cls)
+    H0, C0 = layer.begin_state(B + 1, mx.cpu())
+    with pytest.raises(ValueError, match=r"state H must have shape \(3, 6"):
+        layer(_inputs(), (H0, C0))
+    with pytest.raises(ValueError, match="state must be a pair"):
+        layer(_inputs(), (H0[:B],))
+
+
+@pytest.mark.parametrize("num_inputs, num_hiddens", [(0, 4), (4, -1),
+                                                     (4, 2.0)])
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused])
+def test_sizes_must_be_positive_ints(cls, num_inputs, num_hiddens):
+    with pytest.raises(ValueError, match="must be a positive int"):
+        cls(num_inputs, num_hiddens)
+
+
+def test_copy_weights_refuses_mismatches():
+    with pytest.raises(ValueError, match="sizes differ"):
+        lstm.copy_weights(_layer(), lstm.LSTM1997Fused(D, H + 1))
+    with pytest.raises(TypeError, match="expected a 1997 LSTM"):
+        lstm.copy_weights(_layer(), rnn.RNNScratch(D, H))
+    with pytest.raises(TypeError, match="expected a 1997 LSTM"):
+        lstm.to_gluon(rnn.RNNScratch(D, H))
+
+
+# The temporal-order task (Hochreiter & Schmidhuber 1997, experiment 6a).
+
+def test_task_is_the_papers():
+    tokens, lengths, labels = lstm_tasks.temporal_order(
+        200, onp.random.RandomState(0))
+    assert tokens.shape == (200, 110) and tokens.dtype == onp.int32
+    assert lengths.min() >= 100 and lengths.max() <= 110
+    assert set(labels) == {0, 1, 2, 3}
+    for row, size, label in zip(tokens, lengths, labels):
+        text = lstm_tasks.decode(row)
+        assert len(text) == size and (row[size:] == lstm_tasks.PAD).all()
+        assert text[0] == "E" and text[-1] == "B"
+        assert set(text[1:-1]) <= set("abcdXY")
+        where = [i + 1 for i, s in enumerate(text) if s in "XY"]
+        assert len(where) == 2  # 1-based positions, as in the paper
+        assert 10 <= where[0] <= 20 and 50 <= where[1] <= 60
+        order = text[where[0] - 1] + text[where[1] - 1]
+        assert lstm_tasks.CLASSES[label] == order
+
+
+def test_task_is_seeded():
+    a = lstm_tasks.temporal_order(8, onp.random.RandomState(3))
+    b = lstm_tasks.temporal_order(8, onp.random.RandomState(3))
+    c = lstm_tasks.temporal_order(8, onp.random.RandomState(4))
+    assert all((x == y).all() for x, y in zip(a, b))
+    assert not (a[0] == c[0]).all()
+
+
+def test_batch_is_one_hot_and_padded_with_zeros():
+    tokens, lengths, labels = lstm_tasks.temporal_order(
+        4, onp.random.RandomState(0))
+    X, L, y = lstm_tasks.to_batch(tokens, lengths, labels, mx.cpu())
+    assert X.shape == (110, 4, 8) and L.shape == y.shape == (4,)
+    sums = X.sum(axis=2).asnumpy()  # (T, B): 1 inside, 0 after the end
+    onp.testing.assert_array_equal(sums.T, tokens != lstm_tasks.PAD)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lengths": (110, 100)}, "lengths must be two ints"),
+    ({"lengths": (100.0, 110)}, "lengths must be two ints"),
+    ({"lengths": 110}, "lengths must be two ints"),
+    ({"first": (10, 15, 20)}, "first must be two ints"),
+    ({"first": (1, 20)}, "2 <= first < second < lengths"),
+    ({"first": (10, 55)}, "2 <= first < second < lengths"),
+    ({"second": (50, 100)}, "2 <= first < second < lengths"),
+    ({"batch_size": 0}, "batch_size must be a positive int"),
+])
+def test_task_rejects_bad_arguments(kwargs, message):
+    args = {"batch_size": 4, "rng": onp.random.RandomState(0), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        lstm_tasks.temporal_order(**args)
+
+
+def test_task_needs_a_random_state():
+    with pytest.raises(TypeError, match="numpy.random.RandomState"):
+        lstm_tasks.temporal_order(4, 0)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rnn"])
+def test_classifier_reads_each_sequence_at_its_end(kind):
+    net = lstm.classifier(kind, num_hiddens=H, ctx=mx.cpu())
+    X, lengths, labels = lstm_tasks.test_set(mx.cpu(), size=3)
+    logits = net(X, lengths)
+    assert logits.shape == (3, 4)
+    for b in range(3):
+        alone = net(X[:int(lengths[b]), b:b + 1])  # no padding, no lengths
+        assert _max_diff(alone[0], logits[b]) < 1e-6
+    with pytest.raises(ValueError, match=r"lengths must have shape \(3,\)"):
+        net(X, lengths[:2])
+    with pytest.raises(ValueError, match=r"lengths must lie in \[1, 110\]"):
+        net(X, lengths + 20)
+    with pytest.raises(ValueError, match=r"lengths must lie in \[1, 110\]"):
+        net(X, lengths * 0)
+    with pytest.raises(ValueError, match="kind must be 'lstm' or 'rnn'"):
+        lstm.classifier("gru")
+    with pytest.raises(ValueError, match="num_classes must be a positive"):
+        lstm_tasks.SequenceClassifier(rnn.RNNScratch(D, H), 0)
+
+
+def test_rnn_starts_orthogonal():
+    W = lstm.classifier("rnn", ctx=mx.cpu()).layer.W_hh.data().asnumpy()
+    onp.testing.assert_allclose(W @ W.T, onp.eye(16), atol=1e-5)
+
+
+def test_fit_records_accuracy_and_stops_at_target():
+    device.seed(0)
+    net = lstm.classifier("lstm", num_hiddens=4, ctx=mx.cpu())
+    test = lstm_tasks.test_set(mx.cpu(), size=16)
+    history = lstm_tasks.fit(net, 0, num_steps=4, batch_size=4, test=test,
+                             eval_every=2)
+    assert history["step"][-1] == 4 and history.at("accuracy")[0] == [2, 4]
+    stopped = lstm_tasks.fit(net, 0, num_steps=4, batch_size=4, test=test,
+                             eval_every=1, target=0.0)
+    assert stopped.at("accuracy")[0] == [1]  # target 0 is met at once
+
+
+# Gradient flow through the carousel, measured with zero perturbations.
+
+def _probe(num_steps=12):
+    X, _, labels = lstm_tasks.test_set(mx.cpu(), size=4)
+    return X[:num_steps], labels  # the first steps, all of one length
+
+
+def test_carousel_passes_the_error_unchanged_without_recurrence():
+    net = lstm.classifier("lstm", num_hiddens=H, ctx=mx.cpu())
+    net.layer.W_h.set_data(np.zeros_like(net.layer.W_h.data()))
+    norms = lstm.cell_gradient_norms(net, *_probe())
+    # C_t = C_{t-1} + f(X_t): dL/dC_t is the same at every distance.
+    assert len(norms) == 12 and norms[-1] > 0
+    onp.testing.assert_allclose(norms, norms[-1], rtol=1e-6)
+    # H_{t-1} enters the next step through W_h only.
+    assert max(lstm.cell_gradient_norms(net, *_probe(), index=0)) == 0.0
+
+
+def test_rnn_state_gradient_needs_recurrence():
+    net = lstm.classifier("rnn", num_hiddens=H, ctx=mx.cpu())
+    assert min(lstm.cell_gradient_norms(net, *_probe())) > 0
+    net.layer.W_hh.set_data(np.zeros((H, H)))
+    assert max(lstm.cell_gradient_norms(net, *_probe())) == 0.0
+
+
+def test_last_cell_gradient_is_direct():
+    net = lstm.classifier("lstm", num_hiddens=H, ctx=mx.cpu())
+    X, labels = _probe()
+    norms = lstm.cell_gradient_norms(net, X, labels)
+    _, (H_prev, C_prev) = net.layer(X[:-1])  # the state entering step T
+    C_prev.attach_grad()
+    with autograd.record():
+        H_T, _ = net.layer.step(X[-1], (H_prev, C_prev))
+        loss = -npx.pick(npx.log_softmax(net.readout(H_T)), labels).mean()
+    loss.backward()
+    assert norms[-1] == pytest.approx(float(np.linalg.norm(C_prev.grad)),
+                                      rel=1e-5)
+
+
+# The stored experiment: the claim must hold on every seed.
+
+# Entry -1 of a stored flow is distance 1; entry -1 - FAR is distance 90,
+# where the first X/Y lies from the end.
+CLAIM_STEPS, LSTM_MIN, RNN_MAX, FAR = 800, 0.95, 0.35, 89
+
+
+def _stored():
+    return experiments.load_results("temporal_order")
+
+
+def test_stored_results_cover_three_seeds():
+    record = _stored()
+    assert {"0", "1", "2"} <= set(record["seeds"])
+    assert record["experiment"] == "temporal_order"
+
+
+def _best(run):
+    return max(a for s, a in zip(run["steps"], run["accuracy"])
+               if s <= CLAIM_STEPS)
+
+
+def test_stored_lstm_solves_the_task_on_every_seed():
+    for seed, result in _stored()["seeds"].items():
+        run = result["lstm"]
+        assert _best(run) >= LSTM_MIN, seed
+        first = next(s for s, a in zip(run["steps"], run["accuracy"])
+                     if a >= LSTM_MIN)
+        assert run["steps_to_95"] == first <= CLAIM_STEPS, seed
+        assert run["sequences_to_95"] == first * result["batch_size"]
+
+
+def test_stored_rnn_stays_near_chance_on_every_seed():
+    for seed, result in _stored()["seeds"].items():
+        run = result["rnn"]
+        assert max(run["steps"]) >= CLAIM_STEPS, seed  # it had the time
+        assert _best(run) <= RNN_MAX, seed
+
+
+def test_stored_gradient_flow_on_every_seed():
+    for seed, result in _stored()["seeds"].items():
+        flow = result["gradient_flow"]
+        ratios = {k: flow[k][-1 - FAR] / flow[k][-1] for k in flow}
+        assert ratios["lstm"] > 1e-2, (seed, ratios)
+        assert ratios["rnn"] < 1e-4, (seed, ratios)
