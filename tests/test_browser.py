@@ -129,6 +129,14 @@ def test_no_page_names_a_remote_resource(page):
     assert [u for u in parser.urls if _remote(u)] == []
 
 
+def test_footer_copyright_is_the_configured_year():
+    # SOURCE_DATE_EPOCH=0 (set for the kernels' SVG dates) once made
+    # Sphinx rewrite the copyright year to 1970 on every page.
+    year = yaml.safe_load((ROOT / "_config.yml").read_text())["copyright"]
+    page = (HTML / "book" / "intro.html").read_text(encoding="utf-8")
+    assert f"Copyright {year}." in page and "1970" not in page
+
+
 def test_no_stylesheet_imports_a_remote_resource():
     found = []
     for css in HTML.glob("_static/**/*.css"):
