@@ -1,0 +1,244 @@
+"""Chapter 5: attention, an LSTM encoder-decoder that looks back.
+
+    e_tj     = v^T tanh(W s_{t-1} + U h_j)     additive score (Bahdanau)
+    e_tj     = s_{t-1}^T h_j / sqrt(d)         scaled dot product (Luong)
+    alpha_tj = softmax_j(e_tj)                 over the valid positions only
+    c_t      = sum_j alpha_tj h_j              the context of step t
+
+Bahdanau, Cho & Bengio (2015); Luong et al. (2015). The encoder is
+chapter 4's bidirectional LSTM over embedded tokens, its states h_j the
+keys and values; the decoder is an LSTM whose step t reads the previous
+token and a context: the encoder's final state at every step (the
+encoder-decoder of Cho et al. 2014), or c_t. Both LSTMs run on MXNet's
+fused operator through chapter 3's ``GluonLayer`` (tested equal to the
+scratch cell). The copy task and its experiment are in
+``attention_tasks``. ``tests/test_attention.py`` checks both scorings
+against d2l's ``AdditiveAttention`` and ``DotProductAttention`` with
+copied weights, the masking, bad input and the stored results.
+"""
+
+import math
+
+from mxnet import gluon, init, np, npx
+from mxnet.gluon import nn
+
+from . import attention_tasks as tasks
+from . import bidirectional_lstm, device, forget_gate
+
+__all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention",
+           "Encoder", "Decoder", "Seq2Seq", "seq2seq", "run_copy_by_length",
+           "EXPERIMENTS"]
+
+
+def masked_softmax(scores, valid_lens=None):
+    """Softmax over the last axis of (B, Q, K), keys j >= valid_lens[b] at 0.
+
+    Masked scores become -1e6, as in d2l: exp(-1e6 - max) is exactly 0
+    in float32, so padded positions get exactly zero weight. (With a
+    scalar -1e6, ``np.where`` of MXNet 1.9.1 sends the gradient to the
+    wrong positions: the full array is needed; a test checks gradients.)
+    """
+    if valid_lens is None:
+        return npx.softmax(scores)
+    keys = np.arange(scores.shape[-1], ctx=scores.ctx)  # (K,)
+    valid = keys[None, None, :] < valid_lens.reshape(-1, 1, 1)  # (B, 1, K)
+    masked = np.full(scores.shape, -1e6, ctx=scores.ctx)
+    return npx.softmax(np.where(valid, scores, masked))
+
+
+def _check_inputs(queries, keys, values, valid_lens, query_size, key_size,
+                  ctx):
+    for name, X in (("queries", queries), ("keys", keys), ("values", values)):
+        if X.ndim != 3 or 0 in X.shape:
+            raise ValueError(f"{name} must be (batch_size, n, width) with "
+                             f"n, width > 0, got shape {X.shape}")
+        device.check_context(name, X, ctx)
+    B, K = keys.shape[:2]
+    if queries.shape[0] != B or values.shape[0] != B:
+        raise ValueError(f"batch sizes differ: queries {queries.shape[0]}, "
+                         f"keys {B}, values {values.shape[0]}")
+    if values.shape[1] != K:
+        raise ValueError(f"keys and values must pair up: {K} keys, "
+                         f"{values.shape[1]} values")
+    for name, X, width in (("queries", queries, query_size),
+                           ("keys", keys, key_size)):
+        if width is not None and X.shape[2] != width:
+            raise ValueError(f"{name} must have width {width}, got "
+                             f"{X.shape[2]}")
+    if valid_lens is not None:
+        device.check_context("valid_lens", valid_lens, ctx)
+        if valid_lens.shape != (B,):
+            raise ValueError(f"valid_lens must have shape ({B},) "
+                             f"(batch_size,), got {valid_lens.shape}")
+        low, high = int(valid_lens.min()), int(valid_lens.max())
+        if low < 1 or high > K:
+            raise ValueError(f"valid_lens must lie in 1..{K} (the number of "
+                             f"keys), got values in {low}..{high}")
+
+
+class AdditiveAttention(gluon.Block):
+    """e = v^T tanh(W q + U k), row vectors: q W is (query_size -> h)."""
+
+    def __init__(self, query_size, key_size, num_hiddens):
+        super().__init__()
+        self.query_size, self.key_size = query_size, key_size
+        self.W = self.params.get("W", shape=(query_size, num_hiddens),
+                                 init=init.Xavier())
+        self.U = self.params.get("U", shape=(key_size, num_hiddens),
+                                 init=init.Xavier())
+        self.v = self.params.get("v", shape=(num_hiddens,),
+                                 init=init.Normal(1 / math.sqrt(num_hiddens)))
+        self.attention_weights = None
+
+    def forward(self, queries, keys, values, valid_lens=None):
+        """(B, Q, q), (B, K, k), (B, K, d), (B,) -> contexts (B, Q, d)."""
+        ctx = self.W.list_ctx()[0]
+        _check_inputs(queries, keys, values, valid_lens, self.query_size,
+                      self.key_size, ctx)
+        features = np.tanh(
+            np.dot(queries, self.W.data(ctx))[:, :, None, :]  # (B, Q, 1, h)
+            + np.dot(keys, self.U.data(ctx))[:, None, :, :])  # (B, 1, K, h)
+        scores = np.dot(features, self.v.data(ctx))  # (B, Q, K)
+        self.attention_weights = masked_softmax(scores, valid_lens)
+        return npx.batch_dot(self.attention_weights, values)  # (B, Q, d)
+
+
+class DotProductAttention(gluon.Block):
+    """e = q . k / sqrt(d): no parameters, queries and keys of one width."""
+
+    def __init__(self):
+        super().__init__()
+        self.attention_weights = None
+
+    def forward(self, queries, keys, values, valid_lens=None):
+        """(B, Q, d), (B, K, d), (B, K, d_v), (B,) -> (B, Q, d_v)."""
+        _check_inputs(queries, keys, values, valid_lens, keys.shape[-1],
+                      None, queries.ctx)
+        scores = npx.batch_dot(queries, keys, transpose_b=True) / math.sqrt(
+            queries.shape[-1])  # (B, Q, K)
+        self.attention_weights = masked_softmax(scores, valid_lens)
+        return npx.batch_dot(self.attention_weights, values)
+
+
+def _fused_lstm(num_inputs, num_hiddens, ctx, sigma):
+    """Chapter 3's cell, initialised, run on MXNet's fused operator."""
+    cell = forget_gate.LSTMFused(num_inputs, num_hiddens, sigma)
+    cell.initialize(ctx=ctx)
+    return forget_gate.GluonLayer(cell)
+
+
+class Encoder(gluon.Block):
+    """Embedding, then chapter 4's bidirectional LSTM: h_j is (2 * h,)."""
+
+    def __init__(self, vocab_size, embed_size, num_hiddens, ctx, sigma=0.1):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.embedding.initialize(ctx=ctx)
+        self.rnn = bidirectional_lstm.Bidirectional(
+            _fused_lstm(embed_size, num_hiddens, ctx, sigma),
+            _fused_lstm(embed_size, num_hiddens, ctx, sigma))
+        self.num_hiddens = self.rnn.num_hiddens  # both directions: 2 * h
+
+    def forward(self, X):
+        """Tokens (B, T) -> states H (B, T, 2h), final (H, C) (B, 2h)."""
+        H, (f_state, b_state) = self.rnn(self.embedding(X.T))  # (T, B, 2h)
+        final = tuple(np.concatenate([f, b], axis=1)
+                      for f, b in zip(f_state, b_state))
+        return H.transpose(1, 0, 2), final  # batch first: keys and values
+
+
+class Decoder(gluon.Block):
+    """An LSTM reading [embedding of y_{t-1}, context] at each step."""
+
+    def __init__(self, vocab_size, embed_size, num_hiddens, ctx,
+                 attention=None, sigma=0.1):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.rnn = _fused_lstm(embed_size + num_hiddens, num_hiddens, ctx,
+                               sigma)
+        self.dense = nn.Dense(vocab_size, flatten=False)
+        self.attention = attention  # None: the encoder's final state
+        for block in (self.embedding, self.dense):
+            block.initialize(ctx=ctx)
+
+    def step(self, y_prev, state, H, final):
+        """One step: tokens (B,) -> logits (B, V), state, weights (B, T)."""
+        s, weights = state[0], None  # s_{t-1}: (B, h)
+        if self.attention is None:
+            c = final[0]  # the same context at every step: (B, h)
+        else:
+            c = self.attention(s[:, None, :], H, H)[:, 0]  # H: (B, T, 2h)
+            weights = self.attention.attention_weights[:, 0]
+        x = np.concatenate([self.embedding(y_prev), c], axis=1)
+        output, state = self.rnn(x[None], state)  # (1, B, h)
+        return self.dense(output[0]), state, weights
+
+    def forward(self, Y_in, H, final):
+        """Teacher forcing: inputs (B, T') -> logits (T', B, V)."""
+        if self.attention is None:  # the context is fixed: one fused call
+            E = self.embedding(Y_in.T)  # (T', B, e)
+            c = np.broadcast_to(final[0], (E.shape[0],) + final[0].shape)
+            outputs, _ = self.rnn(np.concatenate([E, c], axis=2), final)
+            return self.dense(outputs)
+        state, logits = final, []
+        for y_prev in Y_in.T:
+            logit, state, _ = self.step(y_prev, state, H, final)
+            logits.append(logit)
+        return np.stack(logits)
+
+
+class Seq2Seq(gluon.Block):
+    """Encoder and decoder; the decoder starts from the encoder's state."""
+
+    def __init__(self, encoder, decoder):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def forward(self, X, Y_in):
+        """Source (B, T), decoder inputs (B, T') -> logits (T', B, V)."""
+        H, final = self.encoder(X)
+        return self.decoder(Y_in, H, final)
+
+    def predict(self, X, num_steps, bos):
+        """Greedy decoding: tokens (B, num_steps), weights (B, T', T)."""
+        H, final = self.encoder(X)
+        y = np.full((X.shape[0],), bos, ctx=X.ctx, dtype="int32")
+        state, outputs, weights = final, [], []
+        for _ in range(num_steps):
+            logits, state, alpha = self.decoder.step(y, state, H, final)
+            y = logits.argmax(axis=1).astype("int32")
+            outputs.append(y)
+            weights.append(alpha)
+        alphas = None if weights[0] is None else np.stack(weights, axis=1)
+        return np.stack(outputs, axis=1), alphas
+
+
+def seq2seq(attention, seed, ctx=None, config=tasks.CONFIG):
+    """The copy-task model, with ``'additive'``, ``'dot'`` or no attention."""
+    ctx = ctx if ctx is not None else device.device()
+    device.seed(seed)
+    e, h = config["embed_size"], config["num_hiddens"]
+    V = tasks.VOCAB_SIZE
+    encoder = Encoder(V, e, h // 2, ctx)  # two directions of h / 2 units
+    scorer = {"additive": lambda: AdditiveAttention(h, h, h),
+              "dot": DotProductAttention, None: lambda: None}[attention]()
+    if scorer is not None:
+        scorer.initialize(ctx=ctx)
+    return Seq2Seq(encoder, Decoder(V, e, h, ctx, scorer))
+
+
+def run_copy_by_length(seed, config=tasks.CONFIG):
+    """Train both models on one seed; accuracy per length and the curve."""
+    result = {"config": dict(config), "models": {}}
+    for name, attention in (("attention", "additive"),
+                            ("no_attention", None)):
+        net = seq2seq(attention, seed, config=config)
+        history = tasks.train_copy(net, seed, config)
+        result["models"][name] = {
+            "final_loss": round(history.last("loss"), 4),
+            "by_length": tasks.accuracy_by_length(net, config),
+        }
+    return result
+
+
+EXPERIMENTS = {"copy_by_length": run_copy_by_length}
