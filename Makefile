@@ -13,7 +13,8 @@ export LSTM_TUTORIAL_DATA ?= $(SHARED_DATA)
 endif
 
 # Reproducible notebook outputs (DESIGN.md sections 5 and 6a): one OpenMP
-# thread, fixed hash seeds, stable names for kernel cells, and (for the
+# thread (lstm_tutorial also pins MXNet's, see README "Threads"), fixed
+# hash seeds, stable names for kernel cells, and (for the
 # kernels only: Sphinx would stamp 1970 on the book) fixed SVG dates.
 export OMP_NUM_THREADS ?= 1
 export PYTHONHASHSEED := 0

@@ -1,5 +1,8 @@
 """Shared fixtures: the data folder and a second CPU context."""
 
+import lstm_tutorial  # noqa: F401  first: fixes MXNet's threads (README)
+
+# isort: split
 import mxnet as mx
 import pytest
 from mxnet import npx

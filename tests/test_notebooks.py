@@ -41,6 +41,16 @@ def test_notebook_sets_seed_and_device(path):
     assert "device.seed(" in first and "device.device()" in first
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_imports_the_package_first(path):
+    # lstm_tutorial fixes MXNet's CPU threads, which works only before
+    # mxnet (or d2l, which imports it) is loaded.
+    first = "".join(code_cells(load(path))[0]["source"])
+    imports = [line for line in first.splitlines()
+               if line.startswith(("import ", "from "))]
+    assert imports[0].startswith("import lstm_tutorial"), imports[0]
+
+
 def test_toc_entries_exist():
     for entry in _toc_files():
         assert any((ROOT / f"{entry}{ext}").is_file()
