@@ -27,7 +27,7 @@ NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: env book test test-package test-notebooks test-book test-browser \
-	test-gpu lint experiments lock execute clean
+	test-gpu lint experiments bench lock execute clean
 
 env: $(STAMP)
 
@@ -46,7 +46,7 @@ book: env
 test: env lint test-package test-notebooks test-book test-browser
 
 lint: env
-	$(BIN)/ruff check lstm_tutorial tests _ext
+	$(BIN)/ruff check lstm_tutorial tests _ext benchmarks
 
 test-package: env
 	$(BIN)/python -m pytest -p no:cacheprovider tests \
@@ -80,6 +80,13 @@ execute: env
 # The multi-seed experiments behind the chapters' stored results.
 experiments: env
 	$(BIN)/python -m lstm_tutorial.experiments all
+
+# Benchmarks, run by hand (never part of make test): training throughput
+# and memory of the LSTM layers, and each chapter's re-execution time.
+# Results: benchmarks/results/*.json (machine, versions, settings).
+bench: env
+	$(BIN)/python benchmarks/lstm_throughput.py
+	$(BIN)/python benchmarks/chapter_times.py
 
 lock: env
 	{ echo "# Full resolved set for Python 3.11, used as pip constraints by the Makefile."; \

@@ -4,8 +4,11 @@ The modules follow the book's chapter order; each imports only modules of
 earlier chapters or the shared infrastructure (tests/test_structure.py):
 
 - infrastructure: ``device``, ``data``, ``training``, ``plotting``,
-  ``diagrams``, ``source`` (and ``experiments``, the command that runs the
-  chapters' multi-seed experiments)
+  ``diagrams``, ``source``, ``fast`` (a fused layer's loop as one static
+  graph), and ``experiments``, the command that runs the chapters'
+  multi-seed experiments
+- companions of a chapter module: ``*_tasks`` (its data and tasks) and
+  ``*_fast`` (its layer on the fast path)
 - chapters, in order: ``rnn`` (1), ``lstm`` (2, the 1997 cell),
   ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5)
 
@@ -50,6 +53,6 @@ CHAPTER_MODULES = (
     "rnn", "lstm", "forget_gate", "bidirectional_lstm", "attention",
 )
 INFRASTRUCTURE_MODULES = (
-    "device", "data", "training", "plotting", "diagrams", "source",
+    "device", "data", "training", "plotting", "diagrams", "source", "fast",
     "experiments",
 )

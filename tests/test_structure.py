@@ -24,8 +24,9 @@ def _modules():
 
 
 def _chapter_of(name):
-    """Index of a chapter module, or of the chapter a ``*_tasks`` helps."""
-    base = name.removesuffix("_tasks")
+    """Index of a chapter module, or of the chapter a companion helps
+    (``*_tasks``: its data and tasks; ``*_fast``: its fast path)."""
+    base = name.removesuffix("_tasks").removesuffix("_fast")
     return CHAPTERS.index(base) if base in CHAPTERS else None
 
 

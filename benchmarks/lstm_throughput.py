@@ -1,0 +1,239 @@
+"""Training throughput and peak memory of the book's recurrent layers.
+
+    python benchmarks/lstm_throughput.py [--rounds 3] [--out FILE]
+
+(what ``make bench`` runs). Each measurement is one fresh process: a
+character language-model training step (one-hot inputs over 28 symbols,
+35 steps, batch 32; forward, softmax cross-entropy, backward, SGD update)
+repeated on the same batch, after three warm-up steps. It reports tokens
+per second of wall time and of CPU time, and the peak memory the steps
+add to the process (``ru_maxrss`` after the steps minus before them).
+
+The layers, at H = 64 and 256:
+
+- ``readable``: chapter 3's ``LSTMScratch``, one matrix pair per gate;
+- ``fused``: ``LSTMFused``, one product for all gates (imperative);
+- ``fast``: ``FastLSTM``, the fused cell hybridized into one static graph;
+- ``gluon``: MXNet's ``gluon.rnn.LSTM`` (one fused operator);
+- ``d2l_rnn``: d2l's ``RNNScratch``, the plain RNN of d2l.ai, as is.
+
+The rounds are interleaved (every configuration once, then again), and
+each figure is the median over rounds; ratios divide by ``gluon`` in the
+same setting. A second table runs ``fast`` and ``gluon`` under other
+thread and engine settings. Nothing here is a test: the results depend on
+the machine and on what else runs on it (the load average is recorded).
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+VOCAB, NUM_STEPS, BATCH = 28, 35, 32
+MODELS = ("readable", "fused", "fast", "gluon", "d2l_rnn")
+HIDDENS = (64, 256)
+# Settings: environment variables for the worker. "book" is what the book
+# runs with (lstm_tutorial pins one OpenMP thread; MXNet's default engine).
+SETTINGS = {
+    "book": {},
+    "two_omp_threads": {"LSTM_TUTORIAL_THREADS": "2"},
+    "naive_engine": {"MXNET_ENGINE_TYPE": "NaiveEngine"},
+    "two_cpu_workers": {"MXNET_CPU_WORKER_NTHREADS": "2"},
+}
+SETTINGS_MODELS = ("fast", "gluon")
+RESULTS = Path(__file__).resolve().parent / "results" / "lstm_throughput.json"
+
+
+def _peak_kib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB (Linux)
+
+
+def _cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
+    """One configuration in this process: a dict of figures."""
+    import lstm_tutorial  # noqa: F401  first: pins MXNet's threads
+
+    # isort: split
+    import mxnet as mx
+    from mxnet import autograd, gluon, init, np, npx
+
+    from lstm_tutorial import device, forget_gate, forget_gate_fast
+    npx.set_np()
+
+    ctx = device.device()
+    device.seed(0)
+    X = npx.one_hot(np.random.randint(0, VOCAB, (NUM_STEPS, BATCH),
+                                      ctx=ctx), VOCAB)
+    Y = np.random.randint(0, VOCAB, (NUM_STEPS, BATCH), ctx=ctx)
+    W_q = np.random.normal(0, 0.01, (num_hiddens, VOCAB), ctx=ctx)
+    b_q = np.zeros(VOCAB, ctx=ctx)
+    head = [W_q, b_q]
+    lr = 0.1
+
+    if model == "d2l_rnn":
+        import d2l.mxnet as d2l
+        layer = d2l.RNNScratch(VOCAB, num_hiddens)
+        params = [layer.W_xh, layer.W_hh, layer.b_h] + head
+        for p in params:
+            p.attach_grad()
+
+        def run(X):
+            outputs, _ = layer(X)
+            return np.stack(outputs)
+
+        def update():  # d2l's SGD: p -= lr * grad
+            for p in params:
+                p[:] = p - lr * p.grad
+    else:
+        if model == "gluon":
+            layer = gluon.rnn.LSTM(num_hiddens, input_size=VOCAB)
+        else:
+            cls = {"readable": forget_gate.LSTMScratch,
+                   "fused": forget_gate.LSTMFused,
+                   "fast": forget_gate_fast.FastLSTM}[model]
+            layer = cls(VOCAB, num_hiddens)
+        layer.initialize(init.Normal(0.01), ctx=ctx)
+        for p in head:
+            p.attach_grad()
+        trainer = gluon.Trainer(layer.collect_params(), "sgd",
+                                {"learning_rate": lr})
+
+        def run(X):  # gluon's layer returns outputs alone, ours a pair
+            outputs = layer(X)
+            return outputs if model == "gluon" else outputs[0]
+
+        def update():
+            trainer.step(1)
+            for p in head:
+                p[:] = p - lr * p.grad
+
+    def step():
+        with autograd.record():
+            logits = np.dot(run(X), W_q) + b_q  # (T, B, V)
+            loss = -npx.pick(npx.log_softmax(logits), Y).mean()
+        loss.backward()
+        update()
+        return float(loss)
+
+    start_kib = _peak_kib()
+    first_loss = step()
+    for _ in range(2):
+        step()
+    mx.nd.waitall()
+    steps, wall, cpu = 0, time.perf_counter(), _cpu_seconds()
+    while steps < min_steps or time.perf_counter() - wall < min_seconds:
+        last_loss = step()
+        steps += 1
+    wall, cpu = time.perf_counter() - wall, _cpu_seconds() - cpu
+    tokens = steps * NUM_STEPS * BATCH
+    assert last_loss < first_loss, (model, first_loss, last_loss)
+    return {"model": model, "num_hiddens": num_hiddens, "steps": steps,
+            "tokens_per_s": tokens / wall, "tokens_per_cpu_s": tokens / cpu,
+            "peak_mib": round((_peak_kib() - start_kib) / 1024, 1)}
+
+
+def _worker(model, num_hiddens, env):
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", model, str(num_hiddens)],
+        env={**os.environ, **env}, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{model} H={num_hiddens} {env}: {out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _versions():
+    code = ("import mxnet, numpy, d2l; print(mxnet.__version__, "
+            "numpy.__version__, d2l.__version__)")
+    mxnet, numpy, d2l = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True,
+        check=True).stdout.split()
+    return {"mxnet": mxnet, "numpy": numpy, "d2l": d2l,
+            "python": platform.python_version()}
+
+
+def _median(runs, key):
+    return statistics.median(r[key] for r in runs)
+
+
+def run_all(rounds):
+    plan = [("book", m, h) for h in HIDDENS for m in MODELS]
+    plan += [(s, m, h) for s in SETTINGS if s != "book"
+             for h in HIDDENS for m in SETTINGS_MODELS]
+    runs = {key: [] for key in plan}
+    for r in range(rounds):
+        for key in plan:
+            runs[key].append(_worker(key[1], key[2], SETTINGS[key[0]]))
+            print(f"round {r + 1}/{rounds} {key}: "
+                  f"{runs[key][-1]['tokens_per_s']:.0f} tokens/s",
+                  flush=True)
+    rows = []
+    for (setting, model, h), results in runs.items():
+        gluon = runs[(setting, "gluon", h)]
+        rows.append({
+            "setting": setting, "model": model, "num_hiddens": h,
+            "tokens_per_s": round(_median(results, "tokens_per_s")),
+            "tokens_per_cpu_s": round(_median(results, "tokens_per_cpu_s")),
+            "peak_mib": _median(results, "peak_mib"),
+            "ratio_to_gluon": round(_median(results, "tokens_per_s")
+                                    / _median(gluon, "tokens_per_s"), 3),
+            "ratio_to_gluon_cpu": round(
+                _median(results, "tokens_per_cpu_s")
+                / _median(gluon, "tokens_per_cpu_s"), 3),
+            "rounds": [round(x["tokens_per_s"]) for x in results]})
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "H"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(measure(args.worker[0], int(args.worker[1]))))
+        return 0
+    load_before = os.getloadavg()
+    start = time.perf_counter()
+    rows = run_all(args.rounds)
+    record = {
+        "benchmark": "lstm_throughput",
+        "task": {"vocab": VOCAB, "num_steps": NUM_STEPS, "batch": BATCH,
+                 "step": "forward, softmax cross-entropy, backward, SGD"},
+        "settings": SETTINGS, "rounds": args.rounds,
+        "versions": _versions(),
+        "machine": {"platform": platform.platform(),
+                    "processor": platform.machine(),
+                    "cpus": os.cpu_count(),
+                    "load_average_before": [round(x, 2)
+                                            for x in load_before],
+                    "load_average_after": [round(x, 2)
+                                           for x in os.getloadavg()]},
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "seconds": round(time.perf_counter() - start),
+        "results": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"\n{'setting':16} {'model':9} {'H':>4} {'tokens/s':>9} "
+          f"{'x gluon':>8} {'x (cpu)':>8} {'peak MiB':>9}")
+    for row in rows:
+        print(f"{row['setting']:16} {row['model']:9} {row['num_hiddens']:4} "
+              f"{row['tokens_per_s']:9} {row['ratio_to_gluon']:8.2f} "
+              f"{row['ratio_to_gluon_cpu']:8.2f} {row['peak_mib']:9}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The fast path: a fused recurrent layer's loop as one static graph.
+
+A fused layer (chapter 2's ``LSTM1997Fused``, chapter 3's ``LSTMFused``)
+runs its time loop in Python, and MXNet then executes some twenty small
+operators per step, one at a time, each paying Python's and the engine's
+overhead. ``Unrolled`` is a mixin that keeps such a layer (its
+parameters, checks, state and arithmetic) and traces its loop, once per
+sequence length, into a hybridized graph: the Python loop runs only while
+tracing, and MXNet plans the memory of all the steps at once
+(``static_alloc``, ``static_shape``).
+
+Three choices make the graph fast on a CPU (measured by
+``benchmarks/lstm_throughput.py``):
+
+- ``npx.fully_connected`` for the two products, the bias inside the
+  input one: its backward pass sums the bias gradient in the same
+  operator, where ``np.dot(X_t, W) + b`` costs a broadcast-add backward
+  per step;
+- ``npx.slice`` to cut the gates out of the (batch, kH) block:
+  ``np.split`` (``_split_v2`` in MXNet 1.9.1) was several times slower;
+- the inputs are split into steps before the input product, never the
+  (T, batch, kH) projection: splitting a large array is slow too.
+
+A layer using the mixin provides ``W_x`` (num_inputs, kH), ``W_h``
+(H, kH) and ``b`` (kH,) parameters, ``_start(inputs, state)`` (checks,
+and the zero state), and a method ``cell(F, XW_t, HW_t, state)``: the new
+state (H_t first) from X_t W_x + b, H_{t-1} W_h and the old state, written
+with ``F``, MXNet's operator namespace (symbols, which have no shape, while
+tracing).
+"""
+
+import numpy as onp
+from mxnet import gluon, init
+
+__all__ = ["Unrolled", "gate"]
+
+
+def gate(F, block, k, num_hiddens):
+    """Columns ``k * H`` to ``(k + 1) * H`` of a (batch, kH) gate block."""
+    return F.npx.slice(block, begin=(None, k * num_hiddens),
+                       end=(None, (k + 1) * num_hiddens))
+
+
+class Unrolled:
+    """Mixin (listed before the layer's class): run the loop as a graph."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        value = getattr(self.b.init, "value", None)
+        if isinstance(self.b.init, init.Constant) and isinstance(value, list):
+            # Tracing writes each initializer into the graph, and a
+            # Constant of a list cannot be written: the same values as an
+            # array can.
+            self.b.init = init.Constant(onp.asarray(value, onp.float32))
+        self._graphs = _Graphs()
+
+    def forward(self, inputs, state=None):
+        state = self._start(inputs, state)  # the layer's own checks
+        dtype = onp.dtype(self.W_x.dtype)  # a graph does not cast
+        for name, A in (("inputs", inputs), *(
+                (f"state {n}", S) for n, S in zip("HC", state))):
+            if onp.dtype(A.dtype) != dtype:
+                raise TypeError(f"{name} must have dtype {dtype} (the "
+                                f"weights'), got {onp.dtype(A.dtype)}")
+        num_steps = inputs.shape[0]
+        graph = self._graphs.get(num_steps)
+        if graph is None:  # trace the loop over this many steps, once
+            graph = self._graphs.add(num_steps, _Graph(self, num_steps))
+        outputs, *state = graph(inputs, *state)
+        return outputs, tuple(state)
+
+
+class _Graphs:
+    """Graphs by length, not registered as child blocks: they hold the
+    layer's own parameters, which must not be collected twice."""
+
+    def __init__(self):
+        self._by_length = {}
+
+    def get(self, num_steps):
+        return self._by_length.get(num_steps)
+
+    def add(self, num_steps, graph):
+        self._by_length[num_steps] = graph
+        return graph
+
+    def __len__(self):
+        return len(self._by_length)
+
+
+class _Graph(gluon.HybridBlock):
+    """The loop of ``layer`` over ``num_steps`` steps, on its parameters."""
+
+    def __init__(self, layer, num_steps):
+        # The layer's prefix and parameter dict: the same Parameters.
+        super().__init__(prefix=layer.prefix, params=layer.params)
+        self.num_steps, self.cell = num_steps, layer.cell
+        self.width = layer.W_h.shape[1]
+        self.W_x = self.params.get("W_x")
+        self.W_h = self.params.get("W_h")
+        self.b = self.params.get("b")
+        self.hybridize(static_alloc=True, static_shape=True)
+
+    def hybrid_forward(self, F, X, *state, W_x, W_h, b):
+        # FullyConnected computes X W^T + b, so it takes the transposes.
+        W_xT, W_hT = W_x.T, W_h.T
+        outputs = []
+        for X_t in F.np.split(X, self.num_steps, axis=0):
+            XW_t = F.npx.fully_connected(X_t.squeeze(axis=0), W_xT, b,
+                                         num_hidden=self.width)
+            HW_t = F.npx.fully_connected(state[0], W_hT, no_bias=True,
+                                         num_hidden=self.width)
+            state = self.cell(F, XW_t, HW_t, state)
+            outputs.append(state[0])
+        return (F.np.stack(outputs), *state)
