@@ -22,22 +22,39 @@ import warnings
 
 __version__ = "0.1.0"
 
-# MXNet's CPU math (its bundled OpenMP OpenBLAS and its own kernels) gives
-# last-bit differences with another thread count, and training amplifies
-# them into different perplexities. The book's stored outputs are made
-# with one thread, so the package fixes the count before MXNet loads:
-# import lstm_tutorial before mxnet. LSTM_TUTORIAL_THREADS=n trades that
-# reproducibility for speed on a large CPU (README, "Threads").
+# MXNet's CPU math gives last-bit differences with another thread count,
+# and with other CPU kernels; training amplifies them into different
+# perplexities and accuracies. The book's stored outputs are made with one
+# thread and AVX2 kernels, so the package fixes both before MXNet loads
+# (import lstm_tutorial before mxnet):
+# - one OpenMP thread; LSTM_TUTORIAL_THREADS=n trades reproducibility for
+#   speed on a large CPU (README, "Threads");
+# - the kernels of MXNet's bundled OpenBLAS (it picks them by CPU:
+#   AVX-512 ones on recent Intel chips) and oneDNN: the AVX2 ones, on any
+#   x86-64 CPU that has AVX2. Elsewhere the last digits may differ.
 THREADS_ENV_VAR = "LSTM_TUTORIAL_THREADS"
+KERNELS = {"OPENBLAS_CORETYPE": "Haswell", "DNNL_MAX_CPU_ISA": "AVX2"}
 
 
-def _pin_threads():
+def _has_avx2():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return any(line.startswith("flags") and " avx2" in line
+                       for line in cpuinfo)
+    except OSError:  # not Linux: leave the libraries' own choice
+        return False
+
+
+def _pin_math():
     threads = os.environ.get(THREADS_ENV_VAR, "1").strip()
     if not threads.isdigit() or int(threads) < 1:
         raise ValueError(f"${THREADS_ENV_VAR} must be a positive integer, "
                          f"got {threads!r}")
     if "mxnet" not in sys.modules:
         os.environ["OMP_NUM_THREADS"] = threads
+        if _has_avx2():
+            for name, value in KERNELS.items():
+                os.environ.setdefault(name, value)
     elif os.environ.get("OMP_NUM_THREADS") != threads:
         warnings.warn(
             f"mxnet was imported before lstm_tutorial, so MXNet uses "
@@ -46,7 +63,7 @@ def _pin_threads():
             "last digits; import lstm_tutorial first", stacklevel=3)
 
 
-_pin_threads()
+_pin_math()
 
 # The book's order; a module may import only those before it.
 CHAPTER_MODULES = (

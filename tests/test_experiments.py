@@ -1,19 +1,22 @@
 """lstm_tutorial/experiments.py: the multi-seed command and its files."""
 
 import json
+import os
 
 import pytest
 
 from lstm_tutorial import experiments
 
 
+def toy(seed):
+    """A module-level experiment, so that worker processes can import it."""
+    return {"accuracy": 0.5 + seed / 10, "pid": os.getpid()}
+
+
 @pytest.fixture
 def fake_registry(monkeypatch):
-    def run(seed):
-        return {"accuracy": 0.5 + seed / 10}
-
     monkeypatch.setattr(experiments, "registry",
-                        lambda: {"toy": ("rnn", run)})
+                        lambda: {"toy": ("rnn", toy)})
 
 
 def test_run_writes_and_loads_results(fake_registry, tmp_path, capsys):
@@ -23,6 +26,26 @@ def test_run_writes_and_loads_results(fake_registry, tmp_path, capsys):
     assert stored["seeds"]["2"]["accuracy"] == pytest.approx(0.7)
     assert set(stored["versions"]) >= {"mxnet", "numpy", "python"}
     assert "toy seed 2: done" in capsys.readouterr().out
+
+
+def test_seeds_in_worker_processes_give_the_same_results(fake_registry,
+                                                        tmp_path):
+    serial = experiments.run_experiment("toy", [0, 1, 2], tmp_path, jobs=1)
+    parallel = experiments.run_experiment("toy", [0, 1, 2], tmp_path, jobs=2)
+    pids = {r.pop("pid") for r in parallel["seeds"].values()}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert {r.pop("pid") for r in serial["seeds"].values()} == {os.getpid()}
+    for record in (serial, parallel):
+        for result in record["seeds"].values():
+            result.pop("seconds")
+    assert parallel == serial
+    assert list(parallel["seeds"]) == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 1.5, True])
+def test_jobs_must_be_a_positive_int(fake_registry, tmp_path, jobs):
+    with pytest.raises(ValueError, match="jobs must be a positive int"):
+        experiments.run_experiment("toy", [0], tmp_path, jobs=jobs)
 
 
 def test_unknown_experiment(fake_registry, tmp_path):
