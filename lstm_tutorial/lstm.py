@@ -291,7 +291,7 @@ def train_models(seed, num_steps=800, batch_size=32, target=None,
     return trained
 
 
-def run_temporal_order(seed, num_steps=800, batch_size=32):
+def run_temporal_order(seed, num_steps=1600, batch_size=32):
     """The stored experiment: curves and gradient flow for one seed."""
     ctx = _device.device()
     X, _, labels = lstm_tasks.probe_set(ctx)

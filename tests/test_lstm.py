@@ -346,7 +346,7 @@ def test_last_cell_gradient_is_direct():
 
 # Entry -1 of a stored flow is distance 1; entry -1 - FAR is distance 90,
 # where the first X/Y lies from the end.
-CLAIM_STEPS, LSTM_MIN, RNN_MAX, FAR = 800, 0.95, 0.35, 89
+CLAIM_STEPS, LSTM_MIN, RNN_MAX, FAR = 1600, 0.95, 0.35, 89
 
 
 def _stored():
