@@ -18,13 +18,14 @@ script copies those figures into its results file.
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import machine  # benchmarks/machine.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "chapter_times.json"
@@ -81,14 +82,7 @@ def main(argv=None):
         "settings": {k: os.environ.get(k) for k in (
             "OMP_NUM_THREADS", "LSTM_TUTORIAL_THREADS", "MXNET_ENGINE_TYPE",
             "PYTHONHASHSEED")},
-        "machine": {"platform": platform.platform(),
-                    "processor": platform.machine(),
-                    "cpus": os.cpu_count(),
-                    "load_average_before": [round(x, 2)
-                                            for x in load_before],
-                    "load_average_after": [round(x, 2)
-                                           for x in os.getloadavg()]},
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "machine": machine.describe(load_before),
         "chapters": rows,
         "chapters_total_wall_s": round(sum(r["wall_s"] for r in rows), 1),
         "experiments": experiments,

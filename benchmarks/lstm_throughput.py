@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+import machine  # benchmarks/machine.py, beside this script
+
 VOCAB, NUM_STEPS, BATCH = 28, 35, 32
 MODELS = ("readable", "fused", "fast", "gluon", "d2l_rnn")
 HIDDENS = (64, 256)
@@ -212,14 +214,7 @@ def main(argv=None):
                  "step": "forward, softmax cross-entropy, backward, SGD"},
         "settings": SETTINGS, "rounds": args.rounds,
         "versions": _versions(),
-        "machine": {"platform": platform.platform(),
-                    "processor": platform.machine(),
-                    "cpus": os.cpu_count(),
-                    "load_average_before": [round(x, 2)
-                                            for x in load_before],
-                    "load_average_after": [round(x, 2)
-                                           for x in os.getloadavg()]},
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "machine": machine.describe(load_before),
         "seconds": round(time.perf_counter() - start),
         "results": rows,
     }
