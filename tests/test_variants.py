@@ -11,7 +11,7 @@ import numpy as onp
 import pytest
 from mxnet import autograd, np
 
-from lstm_tutorial import device
+from lstm_tutorial import device, experiments
 from lstm_tutorial import forget_gate as fg
 from lstm_tutorial import variants as V
 from lstm_tutorial import variants_tasks as tasks
@@ -194,3 +194,36 @@ def test_coloured_text_has_one_span_per_character():
     assert "rgba(214,96,77,1.00)" in page and "rgba(67,147,195,0.50)" in page
     with pytest.raises(ValueError, match="values"):
         tasks.coloured_text("ab", [1.0])
+
+
+# The stored results (python -m lstm_tutorial.experiments NAME).
+
+SEEDS = {"0", "1", "2"}
+
+
+def _sweep():
+    return experiments.load_results("variants_ablation")["seeds"]
+
+
+def test_stored_ablation_covers_three_seeds_and_the_current_config():
+    sweep = _sweep()
+    assert SEEDS <= set(sweep)
+    for run in sweep.values():
+        assert set(V.SWEEP) <= set(run)
+        assert run["order_run"] == tasks.ORDER_RUN
+        assert tuple(run["order"]["lengths"]) == tasks.ORDER["lengths"]
+
+
+def test_stored_ablation_coupled_gate_solves_temporal_order():
+    for seed, run in _sweep().items():
+        assert run["CIFG"]["best"] >= 0.99, seed
+        assert run["CIFG"]["accuracy"][3] >= 0.99, seed  # by step 200
+        assert run["vanilla"]["best"] <= 0.55, seed
+
+
+def test_stored_ablation_no_other_model_solves_it_twice():
+    sweep = _sweep()
+    for name in V.SWEEP:
+        if name != "CIFG":
+            solved = sum(run[name]["best"] >= 0.99 for run in sweep.values())
+            assert solved <= 1, name
