@@ -227,3 +227,14 @@ def test_stored_ablation_no_other_model_solves_it_twice():
         if name != "CIFG":
             solved = sum(run[name]["best"] >= 0.99 for run in sweep.values())
             assert solved <= 1, name
+
+
+def test_stored_cells_best_units_track_the_text_on_every_seed():
+    cells = experiments.load_results("variants_cells")["seeds"]
+    assert SEEDS <= set(cells)
+    for seed, run in cells.items():
+        assert run["config"] == tasks.CELLS, seed
+        assert abs(run["line_position"]["r"]) >= 0.10, seed
+        assert abs(run["inside_quotes"]["r"]) >= 0.04, seed
+        for p in tasks.PROPERTIES:
+            assert len(run[p]["trace"]) == len(run["excerpt"]), (seed, p)
