@@ -68,6 +68,7 @@ _pin_math()
 # The book's order; a module may import only those before it.
 CHAPTER_MODULES = (
     "rnn", "lstm", "forget_gate", "bidirectional_lstm", "attention",
+    "variants",
 )
 INFRASTRUCTURE_MODULES = (
     "device", "data", "training", "plotting", "diagrams", "source", "fast",

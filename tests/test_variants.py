@@ -1,0 +1,240 @@
+"""lstm_tutorial/variants.py and variants_tasks.py (chapter 7).
+
+With default switches a variant is chapter 3's cell (hence
+``gluon.rnn.LSTM``); each switch computes its equation; readable equals
+fused for every variant; the GRU equals ``gluon.rnn.GRU`` (outputs and
+gradients); bad input is refused; the text properties are what they
+claim; and the stored results satisfy the chapter's claims.
+"""
+
+import numpy as onp
+import pytest
+from mxnet import autograd, np
+
+from lstm_tutorial import device, experiments
+from lstm_tutorial import forget_gate as fg
+from lstm_tutorial import variants as V
+from lstm_tutorial import variants_tasks as tasks
+
+T, B, D, H = 9, 3, 5, 4
+
+
+def _pair(flags, sigma=0.3):
+    """A fused variant and a readable one holding the same weights."""
+    device.seed(1)
+    fused = V.VariantFused(D, H, sigma=sigma, **flags)
+    fused.initialize()
+    readable = V.VariantScratch(D, H, **flags)
+    readable.initialize()
+    fg.load_fused_weights(readable, *fg.fused_weights(fused))
+    if flags.get("peepholes"):
+        for g in "ifo":
+            getattr(readable, f"p_{g}").set_data(
+                getattr(fused, f"p_{g}").data())
+    return fused, readable
+
+
+def _inputs():
+    device.seed(2)
+    return np.random.normal(0, 1, (T, B, D))
+
+
+def _grads(layer, X):
+    X = X.copy()
+    X.attach_grad()
+    with autograd.record():
+        outputs, (H_T, C_T) = layer(X)
+        loss = (outputs ** 2).sum() + C_T.sum()
+    loss.backward()
+    return outputs.asnumpy(), X.grad.asnumpy()
+
+
+def test_defaults_are_chapter_3s_cell_and_gluons():
+    fused, readable = _pair({})
+    reference = fg.LSTMFused(D, H)
+    reference.initialize()
+    fg.load_fused_weights(reference, *fg.fused_weights(fused))
+    X = _inputs()
+    out, grad = _grads(fused, X)
+    for other in (readable, reference):
+        o, g = _grads(other, X)
+        onp.testing.assert_allclose(o, out, rtol=1e-5, atol=1e-6)
+        onp.testing.assert_allclose(g, grad, rtol=1e-4, atol=1e-5)
+    gluon_out = fg.to_gluon(fused)(X).asnumpy()
+    onp.testing.assert_allclose(gluon_out, out, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(V.VARIANTS))
+def test_readable_equals_fused_for_every_variant(name):
+    fused, readable = _pair(V.VARIANTS[name])
+    X = _inputs()
+    for a, b in zip(_grads(fused, X), _grads(readable, X)):
+        onp.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _sigmoid(z):
+    return 1 / (1 + onp.exp(-z))
+
+
+@pytest.mark.parametrize("name", sorted(V.VARIANTS))
+def test_each_switch_is_its_equation(name):
+    fused, _ = _pair(V.VARIANTS[name])
+    W_x, W_h, b = (a.asnumpy() for a in fg.fused_weights(fused))
+    device.seed(3)
+    X, H0, C0 = (onp.random.normal(0, 1, s).astype(onp.float32)
+                 for s in ((B, D), (B, H), (B, H)))
+    H1, C1 = fused.step(np.array(X), (np.array(H0), np.array(C0)))
+    i, f, c, o = onp.split(X @ W_x + H0 @ W_h + b, 4, axis=1)
+    if name == "PH":
+        p = {g: getattr(fused, f"p_{g}").data().asnumpy() for g in "ifo"}
+        i, f = i + C0 * p["i"], f + C0 * p["f"]
+    F = 1.0 if name == "NFG" else _sigmoid(f)
+    I = {"NIG": 1.0, "CIFG": 1 - F}.get(name, _sigmoid(i))
+    C_tilde = c if name == "NIAF" else onp.tanh(c)
+    C = F * C0 + I * C_tilde
+    if name == "PH":
+        o = o + C * p["o"]
+    O = 1.0 if name == "NOG" else _sigmoid(o)
+    H_ = O * (C if name == "NOAF" else onp.tanh(C))
+    onp.testing.assert_allclose(C1.asnumpy(), C, rtol=1e-5, atol=1e-6)
+    onp.testing.assert_allclose(H1.asnumpy(), H_, rtol=1e-5, atol=1e-6)
+
+
+def test_gru_equals_gluon_outputs_and_gradients():
+    device.seed(4)
+    gru = V.GRUScratch(D, H, sigma=0.3)
+    gru.initialize()
+    for p in gru.collect_params().values():  # nonzero biases, all four
+        if p.name.split("_", 1)[1].startswith("b_"):
+            p.set_data(np.random.normal(0, 1, p.shape))
+    reference = V.gru_to_gluon(gru)
+    X = _inputs()
+    X1, X2 = X.copy(), X.copy()
+    X1.attach_grad()
+    X2.attach_grad()
+    with autograd.record():
+        out, (H_T,) = gru(X1)
+        loss = (out ** 2).sum()
+    loss.backward()
+    with autograd.record():
+        ref = reference(X2)
+        loss_ref = (ref ** 2).sum()
+    loss_ref.backward()
+    onp.testing.assert_allclose(out.asnumpy(), ref.asnumpy(), rtol=1e-4,
+                                atol=1e-5)
+    onp.testing.assert_allclose(X1.grad.asnumpy(), X2.grad.asnumpy(),
+                                rtol=1e-4, atol=1e-5)
+    grads = {n.split("_", 1)[1]: p.grad().asnumpy()
+             for n, p in reference.collect_params().items()}
+    ours = onp.concatenate([getattr(gru, f"W_h{g}").grad().asnumpy()
+                            for g in V.GRU_GATES], axis=-1)
+    onp.testing.assert_allclose(ours.T, grads["l0_h2h_weight"], rtol=1e-4,
+                                atol=1e-5)
+    onp.testing.assert_array_equal(H_T.asnumpy(), out[-1].asnumpy())
+
+
+def test_gluon_gru_layer_is_the_operator():
+    layer = tasks.GluonGRU(D, H, sigma=0.3)
+    layer.initialize()
+    outputs, (H_T,) = layer(_inputs())
+    assert outputs.shape == (T, B, H) and H_T.shape == (B, H)
+
+
+def _gru():
+    gru = V.GRUScratch(D, H)
+    gru.initialize()
+    return gru
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: V.VariantFused(D, H, forget=False), ValueError, "unknown"),
+    (lambda: V.VariantFused(D, H, peepholes=1), TypeError, "peepholes"),
+    (lambda: V.VariantScratch(D, H, coupled=True, forget_gate=False),
+     ValueError, "coupled"),
+    (lambda: V.variant("LSTM2", D, H), ValueError, "name"),
+    (lambda: V.GRUScratch(D, 0), ValueError, "num_hiddens"),
+    (lambda: V.gru_to_gluon(fg.LSTMFused(D, H)), TypeError, "GRUScratch"),
+    (lambda: _gru()(np.zeros((T, B, D + 1))), ValueError, "inputs"),
+])
+def test_bad_input_is_refused(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_gru_refuses_a_bad_state():
+    gru = _gru()
+    with pytest.raises(ValueError, match="state"):
+        gru(_inputs(), (np.zeros((B, H)), np.zeros((B, H))))
+    with pytest.raises(ValueError, match="state H"):
+        gru(_inputs(), (np.zeros((B + 1, H)),))
+
+
+def test_properties_of_a_small_text():
+    text = "ab 'cd' it's\n'e\n\nf'"
+    props = tasks.properties(text)
+    assert props["line_position"].tolist()[:5] == [1, 2, 3, 4, 5]
+    assert props["line_position"][text.index("\n")] == 0
+    inside = "".join(c for c, q in zip(text, props["inside_quotes"]) if q)
+    # the apostrophe of "it's" does not open a quote; a blank line closes
+    assert inside == "'cd'e\n'"
+
+
+def test_correlations_are_pearson():
+    device.seed(5)
+    S = onp.random.normal(0, 1, (50, 3))
+    v = onp.random.normal(0, 1, 50)
+    r = tasks.correlations(S, v)
+    expected = [onp.corrcoef(S[:, j], v)[0, 1] for j in range(3)]
+    onp.testing.assert_allclose(r, expected, rtol=1e-6)
+
+
+def test_coloured_text_has_one_span_per_character():
+    page = tasks.coloured_text("a<\n", [1.0, -0.5, 0.0])
+    assert page.count("<span") == 3 and "&lt;" in page
+    assert "rgba(214,96,77,1.00)" in page and "rgba(67,147,195,0.50)" in page
+    with pytest.raises(ValueError, match="values"):
+        tasks.coloured_text("ab", [1.0])
+
+
+# The stored results (python -m lstm_tutorial.experiments NAME).
+
+SEEDS = {"0", "1", "2"}
+
+
+def _sweep():
+    return experiments.load_results("variants_ablation")["seeds"]
+
+
+def test_stored_ablation_covers_three_seeds_and_the_current_config():
+    sweep = _sweep()
+    assert SEEDS <= set(sweep)
+    for run in sweep.values():
+        assert set(V.SWEEP) <= set(run)
+        assert run["order_run"] == tasks.ORDER_RUN
+        assert tuple(run["order"]["lengths"]) == tasks.ORDER["lengths"]
+
+
+def test_stored_ablation_coupled_gate_solves_temporal_order():
+    for seed, run in _sweep().items():
+        assert run["CIFG"]["best"] >= 0.99, seed
+        assert run["CIFG"]["accuracy"][3] >= 0.99, seed  # by step 200
+        assert run["vanilla"]["best"] <= 0.55, seed
+
+
+def test_stored_ablation_no_other_model_solves_it_twice():
+    sweep = _sweep()
+    for name in V.SWEEP:
+        if name != "CIFG":
+            solved = sum(run[name]["best"] >= 0.99 for run in sweep.values())
+            assert solved <= 1, name
+
+
+def test_stored_cells_best_units_track_the_text_on_every_seed():
+    cells = experiments.load_results("variants_cells")["seeds"]
+    assert SEEDS <= set(cells)
+    for seed, run in cells.items():
+        assert run["config"] == tasks.CELLS, seed
+        assert abs(run["line_position"]["r"]) >= 0.10, seed
+        assert abs(run["inside_quotes"]["r"]) >= 0.04, seed
+        for p in tasks.PROPERTIES:
+            assert len(run[p]["trace"]) == len(run["excerpt"]), (seed, p)
