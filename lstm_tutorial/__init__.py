@@ -7,7 +7,8 @@ earlier chapters or the shared infrastructure (tests/test_structure.py):
   ``diagrams``, ``source`` (and ``experiments``, the command that runs the
   chapters' multi-seed experiments)
 - chapters, in order: ``rnn`` (1), ``lstm`` (2, the 1997 cell),
-  ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5)
+  ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5),
+  ``cnn_lstm`` (6)
 
 Importing the package itself is cheap; import the modules you need, e.g.
 ``from lstm_tutorial import data, rnn``.
@@ -48,6 +49,7 @@ _pin_threads()
 # The book's order; a module may import only those before it.
 CHAPTER_MODULES = (
     "rnn", "lstm", "forget_gate", "bidirectional_lstm", "attention",
+    "cnn_lstm",
 )
 INFRASTRUCTURE_MODULES = (
     "device", "data", "training", "plotting", "diagrams", "source",
