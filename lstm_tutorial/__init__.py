@@ -10,7 +10,8 @@ earlier chapters or the shared infrastructure (tests/test_structure.py):
 - companions of a chapter module: ``*_tasks`` (its data and tasks) and
   ``*_fast`` (its layer on the fast path)
 - chapters, in order: ``rnn`` (1), ``lstm`` (2, the 1997 cell),
-  ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5)
+  ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5),
+  ``cnn_lstm`` (6), ``variants`` (7)
 
 Importing the package itself is cheap; import the modules you need, e.g.
 ``from lstm_tutorial import data, rnn``.
@@ -68,7 +69,7 @@ _pin_math()
 # The book's order; a module may import only those before it.
 CHAPTER_MODULES = (
     "rnn", "lstm", "forget_gate", "bidirectional_lstm", "attention",
-    "variants",
+    "cnn_lstm", "variants",
 )
 INFRASTRUCTURE_MODULES = (
     "device", "data", "training", "plotting", "diagrams", "source", "fast",

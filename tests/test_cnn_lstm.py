@@ -1,0 +1,188 @@
+"""Chapter 6: the data, windows, baselines, the CNN-LSTM, stored results."""
+
+import numpy as onp
+import pytest
+from mxnet import np
+
+from lstm_tutorial import cnn_lstm as cl
+from lstm_tutorial import cnn_lstm_tasks as tasks
+from lstm_tutorial import device, experiments
+
+SMALL = dict(cl.TRAIN, num_hiddens=8, channels=4, dense=5)
+
+
+@pytest.fixture(scope="module")
+def demand():
+    return tasks.load_demand()
+
+
+@pytest.fixture(scope="module")
+def data(demand):
+    return tasks.datasets(demand)
+
+
+def test_demand_is_taylors_series(demand):
+    # 12 weeks of half-hours, megawatts of England and Wales in summer
+    assert demand.shape == (12 * tasks.WEEK,)
+    assert 15_000 < demand.min() < demand.max() < 45_000
+
+
+def test_split_is_chronological_and_tests_two_weeks(data):
+    b = data["bounds"]
+    assert b["train"][1] == b["val"][0] and b["val"][1] == b["test"][0]
+    assert b["test"] == (10 * tasks.WEEK, 12 * tasks.WEEK)
+    for name, (start, end) in b.items():
+        origins = data[name]["origins"]
+        assert origins.min() >= start and origins.max() + 48 <= end, name
+
+
+def test_windows_hold_the_past_and_the_next_day(demand):
+    X, Y, origins = tasks.windows(demand, 400, 500)
+    assert X.shape == (len(origins), 336) and Y.shape == (len(origins), 48)
+    t = origins[3]
+    assert (X[3] == demand[t - 336:t]).all()
+    assert (Y[3] == demand[t:t + 48]).all()
+    assert origins[0] == 400 and origins[-1] == 500 - 48
+
+
+def test_scaler_is_fitted_on_training_weeks_only(data, demand):
+    scaler = data["scaler"]
+    assert scaler.mean == pytest.approx(demand[:8 * tasks.WEEK].mean())
+    assert scaler.mean != pytest.approx(demand.mean())
+    assert onp.allclose(scaler.inverse(scaler(demand)), demand)
+
+
+def test_persistence_copies_yesterday_and_last_week(demand):
+    X, Y, origins = tasks.windows(demand, 3000, 3100)
+    day = tasks.persistence(X, 48, tasks.DAY)
+    week = tasks.persistence(X, 48, tasks.WEEK)
+    t = origins[0]
+    assert (day[0] == demand[t - 48:t]).all()
+    assert (week[0] == demand[t - 336:t - 288]).all()
+
+
+def test_linear_regression_recovers_a_linear_map():
+    rng = onp.random.RandomState(0)
+    X, W = rng.randn(200, 6), rng.randn(7, 3)
+    Y = onp.hstack([X, onp.ones((200, 1))]) @ W
+    assert onp.allclose(tasks.fit_linear(X, Y, ridge=1e-9), W, atol=1e-6)
+
+
+def test_daily_path_joins_the_forecasts_made_at_midnight(data):
+    test = data["test"]
+    start = data["bounds"]["test"][0]
+    path = tasks.daily_path(test["Y"], test["origins"], start, days=3)
+    assert (path == data["series"][start:start + 3 * 48]).all()
+    with pytest.raises(ValueError, match="no forecast made at every"):
+        tasks.daily_path(test["Y"], test["origins"], start, days=15)
+
+
+def test_errors_are_rmse_and_mae():
+    e = tasks.errors(onp.array([[1.0, 2.0]]), onp.array([[1.0, 5.0]]))
+    assert e["mae"] == 1.5 and e["rmse"] == pytest.approx(onp.sqrt(4.5))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"window": 0}, "window must be a positive int, got 0"),
+    ({"horizon": 0}, "horizon must be a positive int, got 0"),
+    ({"horizon": -3}, "horizon must be a positive int, got -3"),
+    ({"window": 5000}, "no window fits: window 5000"),
+    ({"start": 100, "end": 50}, "need 0 <= start < end"),
+])
+def test_windows_reject_bad_sizes(demand, kwargs, match):
+    args = {"start": 0, "end": len(demand), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        tasks.windows(demand, **args)
+
+
+def test_non_finite_data_are_rejected(demand):
+    bad = demand.copy()
+    bad[7] = onp.nan
+    with pytest.raises(ValueError, match="finite, got nan at index 7"):
+        tasks.windows(bad, 0, len(bad))
+    with pytest.raises(ValueError, match="one-dimensional"):
+        tasks.windows(demand[:, None], 0, 10)
+
+
+def test_bad_splits_persistence_and_errors(demand):
+    with pytest.raises(ValueError, match="need 4704 points"):
+        tasks.split_bounds(len(demand), (10, 2, 2))
+    with pytest.raises(ValueError, match=r"weeks \(val\) must be"):
+        tasks.split_bounds(len(demand), (8, 0, 2))
+    with pytest.raises(ValueError, match="period must lie in"):
+        tasks.persistence(onp.zeros((2, 336)), 48, 24)
+    with pytest.raises(ValueError, match="prediction has shape"):
+        tasks.errors(onp.zeros((2, 3)), onp.zeros((2, 4)))
+
+
+def test_front_end_shortens_the_week_four_times():
+    net = cl.forecaster("cnn_lstm", 0, config=SMALL)
+    Z = net.front(np.zeros((2, 1, 336)))
+    assert Z.shape == (2, SMALL["channels"], 84)
+
+
+@pytest.mark.parametrize("kind", cl.KINDS)
+def test_forecaster_maps_a_week_to_a_day(kind):
+    net = cl.forecaster(kind, 0, config=SMALL)
+    assert net(np.ones((3, 336))).shape == (3, 48)
+    assert (net.front is None) == (kind == "lstm")
+
+
+def test_forecaster_is_reproducible_and_rejects_bad_input():
+    X = np.array(onp.random.RandomState(1).randn(2, 336), dtype="float32")
+    a = cl.forecaster("cnn_lstm", 3, config=SMALL)(X)
+    b = cl.forecaster("cnn_lstm", 3, config=SMALL)(X)
+    assert onp.array_equal(a.asnumpy(), b.asnumpy())
+    with pytest.raises(ValueError, match="kind must be one of"):
+        cl.forecaster("gru", 0)
+    with pytest.raises(ValueError, match=r"X must be \(batch_size, window\)"):
+        cl.forecaster("lstm", 0, config=SMALL)(np.ones((2, 336, 1)))
+
+
+def test_forecaster_lives_on_its_context(other_ctx):
+    net = cl.forecaster("cnn_lstm", 0, ctx=other_ctx, config=SMALL)
+    out = net(np.ones((2, 336), ctx=other_ctx))
+    assert out.ctx == other_ctx
+    with pytest.raises(ValueError, match="is on"):
+        net(np.ones((2, 336), ctx=device.device()))
+
+
+def test_short_training_lowers_the_loss(data):
+    config = dict(cl.TRAIN, num_hiddens=16, channels=8, dense=16,
+                  num_steps=80)
+    net = cl.forecaster("cnn_lstm", 0, config=config)
+    history = cl.fit(net, data, 0, config)
+    loss = history["loss"]
+    assert onp.mean(loss[-10:]) < 0.8 * onp.mean(loss[:10])
+    assert cl.forecast(net, data, "test").shape == data["test"]["Y"].shape
+
+
+# The stored three-seed results (python -m lstm_tutorial.experiments demand)
+
+def _stored():
+    return experiments.load_results("demand")
+
+
+def test_experiment_is_registered():
+    assert experiments.registry()["demand"][0] == "cnn_lstm"
+
+
+def test_stored_results_cover_every_model_and_seed():
+    record = _stored()
+    assert {"0", "1", "2"} <= set(record["seeds"])
+    for result in record["seeds"].values():
+        for model in cl.MODELS:
+            for split in ("val", "test"):
+                e = result[model][split]
+                assert 0 < e["mae"] <= e["rmse"], model
+
+
+def test_stored_claims_hold_on_every_seed():
+    for seed, r in _stored()["seeds"].items():
+        assert cl.claims(r) == [], seed
+
+
+def test_claims_can_fail():
+    r = _stored()["seeds"]["0"]
+    worse = {**r, "cnn_lstm": {"test": {"rmse": 1e9, "mae": 1e9}}}
+    assert cl.claims(worse)
