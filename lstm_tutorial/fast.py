@@ -26,7 +26,8 @@ A layer using the mixin provides ``W_x`` (num_inputs, kH), ``W_h``
 and the zero state), and a method ``cell(F, XW_t, HW_t, state)``: the new
 state (H_t first) from X_t W_x + b, H_{t-1} W_h and the old state, written
 with ``F``, MXNet's operator namespace (symbols, which have no shape, while
-tracing).
+tracing). Any other parameter the layer holds as an attribute (chapter 7's
+peephole weights) reaches ``cell`` as a keyword argument of that name.
 """
 
 import numpy as onp
@@ -96,12 +97,11 @@ class _Graph(gluon.HybridBlock):
         super().__init__(prefix=layer.prefix, params=layer.params)
         self.num_steps, self.cell = num_steps, layer.cell
         self.width = layer.W_h.shape[1]
-        self.W_x = self.params.get("W_x")
-        self.W_h = self.params.get("W_h")
-        self.b = self.params.get("b")
+        for name in layer._reg_params:  # W_x, W_h, b and any others
+            setattr(self, name, self.params.get(name))
         self.hybridize(static_alloc=True, static_shape=True)
 
-    def hybrid_forward(self, F, X, *state, W_x, W_h, b):
+    def hybrid_forward(self, F, X, *state, W_x, W_h, b, **others):
         # FullyConnected computes X W^T + b, so it takes the transposes.
         W_xT, W_hT = W_x.T, W_h.T
         outputs = []
@@ -110,6 +110,6 @@ class _Graph(gluon.HybridBlock):
                                          num_hidden=self.width)
             HW_t = F.npx.fully_connected(state[0], W_hT, no_bias=True,
                                          num_hidden=self.width)
-            state = self.cell(F, XW_t, HW_t, state)
+            state = self.cell(F, XW_t, HW_t, state, **others)
             outputs.append(state[0])
         return (F.np.stack(outputs), *state)

@@ -21,18 +21,19 @@ With every switch at its default a variant is ``forget_gate.LSTMFused``
 
 (the reset gate applied after the product, as MXNet and cuDNN do).
 ``tests/test_variants.py`` checks the defaults against chapter 3, each
-switch against its equation, and the GRU against ``gluon.rnn.GRU``.
+switch against its equation, the fast path (``VariantFast``) against the
+fused cell, and the GRU against ``gluon.rnn.GRU``.
 The experiments live in ``variants_tasks``.
 """
 
-from mxnet import gluon, init, np, npx
+from mxnet import gluon, init, nd, np, npx
 
-from . import forget_gate, lstm, rnn
+from . import fast, forget_gate, lstm, rnn
 from . import variants_tasks as tasks
 
 __all__ = ["FLAGS", "VARIANTS", "VariantScratch", "VariantFused",
-           "variant", "GRUScratch", "gru_to_gluon", "SWEEP", "layer",
-           "run_ablation", "EXPERIMENTS"]
+           "VariantFast", "variant", "GRUScratch", "gru_to_gluon", "SWEEP",
+           "layer", "fast_layer", "run_ablation", "run_reber", "EXPERIMENTS"]
 
 FLAGS = {"input_gate": True, "forget_gate": True, "output_gate": True,
          "input_activation": True, "output_activation": True,
@@ -48,7 +49,10 @@ VARIANTS = {"vanilla": {}, "NIG": {"input_gate": False},
 class _Switches:
     """The switches, the peephole weights and the combination of gates."""
 
-    def _set_flags(self, flags, sigma):
+    def __init__(self, num_inputs, num_hiddens, sigma=0.01, forget_bias=1.0,
+                 input_gate_bias=0.0, **flags):
+        super().__init__(num_inputs, num_hiddens, sigma, forget_bias,
+                         input_gate_bias)
         unknown = sorted(set(flags) - set(FLAGS))
         if unknown:
             raise ValueError(f"unknown flags {unknown}; known: "
@@ -63,37 +67,37 @@ class _Switches:
                              "(I_t = 1 - F_t)")
         if self.flags["peepholes"]:  # one weight per unit and gate
             self.p_i, self.p_f, self.p_o = (
-                self.params.get(f"p_{g}", shape=(self.num_hiddens,),
+                self.params.get(f"p_{g}", shape=(num_hiddens,),
                                 init=init.Normal(sigma)) for g in "ifo")
 
-    def _combine(self, I, F, C_tilde, O, C):
-        """H_t, C_t from the gates' pre-activations and C_{t-1}."""
-        f, ctx = self.flags, C.ctx
+    def _combine(self, I, F_t, C_tilde, O, C, F=nd, p=None):
+        """H_t, C_t from the gates' pre-activations and C_{t-1}.
+
+        ``F`` is MXNet's operator namespace and ``p`` the peephole
+        weights by gate (``self``'s by default); the fast path passes
+        its own while it traces the loop.
+        """
+        f = self.flags
         if f["peepholes"]:  # the gates look at the cell they guard
-            I = I + C * self.p_i.data(ctx)
-            F = F + C * self.p_f.data(ctx)
-        F = npx.sigmoid(F) if f["forget_gate"] else 1.0
+            p = p or {g: getattr(self, f"p_{g}").data(C.ctx) for g in "ifo"}
+            I = I + C * p["i"]
+            F_t = F_t + C * p["f"]
+        F_t = F.npx.sigmoid(F_t) if f["forget_gate"] else 1.0
         if f["coupled"]:
-            I = 1.0 - F
+            I = 1.0 - F_t
         else:
-            I = npx.sigmoid(I) if f["input_gate"] else 1.0
-        C_tilde = np.tanh(C_tilde) if f["input_activation"] else C_tilde
-        C = F * C + I * C_tilde
+            I = F.npx.sigmoid(I) if f["input_gate"] else 1.0
+        C_tilde = F.np.tanh(C_tilde) if f["input_activation"] else C_tilde
+        C = F_t * C + I * C_tilde
         if f["peepholes"]:
-            O = O + C * self.p_o.data(ctx)
-        O = npx.sigmoid(O) if f["output_gate"] else 1.0
-        H = O * (np.tanh(C) if f["output_activation"] else C)
+            O = O + C * p["o"]
+        O = F.npx.sigmoid(O) if f["output_gate"] else 1.0
+        H = O * (F.np.tanh(C) if f["output_activation"] else C)
         return H, C
 
 
 class VariantScratch(_Switches, forget_gate.LSTMScratch):
     """Chapter 3's readable cell with switches (``FLAGS``)."""
-
-    def __init__(self, num_inputs, num_hiddens, sigma=0.01, forget_bias=1.0,
-                 input_gate_bias=0.0, **flags):
-        super().__init__(num_inputs, num_hiddens, sigma, forget_bias,
-                         input_gate_bias)
-        self._set_flags(flags, sigma)
 
     def step(self, X_t, state):
         """One step: X_t (batch_size, num_inputs), state ``(H, C)``."""
@@ -109,13 +113,7 @@ class VariantScratch(_Switches, forget_gate.LSTMScratch):
 
 
 class VariantFused(_Switches, forget_gate.LSTMFused):
-    """Chapter 3's fused cell with switches: what the experiments run."""
-
-    def __init__(self, num_inputs, num_hiddens, sigma=0.01, forget_bias=1.0,
-                 input_gate_bias=0.0, **flags):
-        super().__init__(num_inputs, num_hiddens, sigma, forget_bias,
-                         input_gate_bias)
-        self._set_flags(flags, sigma)
+    """Chapter 3's fused cell with switches."""
 
     def _cell(self, XW_t, state):
         """One step from XW_t = X_t W_x + b, (batch_size, 4H)."""
@@ -124,12 +122,26 @@ class VariantFused(_Switches, forget_gate.LSTMFused):
         return self._combine(*np.split(gates, 4, axis=1), C)
 
 
-def variant(name, num_inputs, num_hiddens, **kwargs):
-    """The fused cell of Greff et al.'s variant ``name`` (``VARIANTS``)."""
+class VariantFast(fast.Unrolled, VariantFused):
+    """``VariantFused`` with its loop run as one static graph per length
+    (``fast.py``): what the experiments train."""
+
+    def cell(self, F, XW_t, HW_t, state, **peepholes):
+        """(H_t, C_t); ``peepholes`` holds p_i, p_f, p_o if it has them."""
+        gates, (_, C), n = XW_t + HW_t, state, self.num_hiddens
+        p = {g: peepholes[f"p_{g}"] for g in "ifo"} if peepholes else None
+        return self._combine(*(fast.gate(F, gates, k, n) for k in range(4)),
+                             C, F, p)
+
+
+def variant(name, num_inputs, num_hiddens, fast_path=False, **kwargs):
+    """The fused cell of Greff et al.'s variant ``name`` (``VARIANTS``);
+    with ``fast_path=True`` the same on the fast path (``VariantFast``)."""
     if name not in VARIANTS:
         raise ValueError(f"name must be one of {sorted(VARIANTS)}, got "
                          f"{name!r}")
-    return VariantFused(num_inputs, num_hiddens, **kwargs, **VARIANTS[name])
+    cls = VariantFast if fast_path else VariantFused
+    return cls(num_inputs, num_hiddens, **kwargs, **VARIANTS[name])
 
 
 GRU_GATES = ("r", "z", "h")  # MXNet's order: reset, update, new
@@ -220,18 +232,29 @@ SWEEP = tuple(VARIANTS) + ("GRU",)  # what the stored ablation trains
 
 
 def layer(name, num_inputs, num_hiddens, sigma=0.01, forget_bias=1.0,
-          input_gate_bias=0.0):
+          input_gate_bias=0.0, fast_path=False):
     """A layer for the ablation: a variant, or ``"GRU"`` (MXNet's op)."""
     if name == "GRU":
         return tasks.GluonGRU(num_inputs, num_hiddens, sigma)
-    return variant(name, num_inputs, num_hiddens, sigma=sigma,
+    return variant(name, num_inputs, num_hiddens, fast_path, sigma=sigma,
                    forget_bias=forget_bias, input_gate_bias=input_gate_bias)
 
 
+def fast_layer(name, *args, **kwargs):
+    """``layer`` with the variants on the fast path."""
+    return layer(name, *args, **kwargs, fast_path=True)
+
+
 def run_ablation(seed):
-    """The stored ablation: every variant and the GRU on both tasks."""
+    """The stored ablation: every variant and the GRU on temporal order."""
     return tasks.ablation(seed, layer, SWEEP)
 
 
+def run_reber(seed):
+    """The stored ablation: every variant and the GRU on the Reber stream."""
+    return tasks.reber_ablation(seed, fast_layer, SWEEP)
+
+
 EXPERIMENTS = {"variants_ablation": run_ablation,
+               "variants_reber": run_reber,
                "variants_cells": tasks.run_cells}

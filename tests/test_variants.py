@@ -72,6 +72,29 @@ def test_readable_equals_fused_for_every_variant(name):
         onp.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", sorted(V.VARIANTS))
+def test_fast_path_equals_fused_for_every_variant(name):
+    """Outputs and every gradient (peephole weights included)."""
+    layers = []
+    for fast_path in (False, True):
+        device.seed(6)
+        layer = V.variant(name, D, H, fast_path, sigma=0.3)
+        layer.initialize()
+        layers.append(layer)
+    fused, fast = layers
+    assert isinstance(fast, V.VariantFast) and len(fast._graphs) == 0
+    X = _inputs()
+    for a, b in zip(_grads(fused, X), _grads(fast, X)):
+        onp.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    params = [layer.collect_params() for layer in layers]
+    names = [[n.split("_", 1)[1] for n in ps] for ps in params]
+    assert names[0] == names[1]  # the same parameters, in the same order
+    for p, q in zip(*(ps.values() for ps in params)):
+        onp.testing.assert_allclose(p.grad().asnumpy(), q.grad().asnumpy(),
+                                    rtol=1e-4, atol=1e-5, err_msg=p.name)
+    assert len(fast._graphs) == 1  # traced once, for this length
+
+
 def _sigmoid(z):
     return 1 / (1 + onp.exp(-z))
 
@@ -227,6 +250,38 @@ def test_stored_ablation_no_other_model_solves_it_twice():
         if name != "CIFG":
             solved = sum(run[name]["best"] >= 0.99 for run in sweep.values())
             assert solved <= 1, name
+
+
+def _reber():
+    return experiments.load_results("variants_reber")["seeds"]
+
+
+def test_stored_reber_ablation_covers_three_seeds_and_the_config():
+    reber = _reber()
+    assert SEEDS <= set(reber)
+    for seed, run in reber.items():
+        assert set(V.SWEEP) <= set(run), seed
+        assert run["reber_run"] == tasks.REBER_RUN, seed
+        for name in V.SWEEP:
+            assert run[name]["num_symbols"] == 20_000, (seed, name)
+            assert run[name]["chunks"][-1] == tasks.REBER_RUN["num_chunks"]
+
+
+def test_stored_reber_ablation_needs_the_forget_gate_and_output_squashing():
+    for seed, run in _reber().items():
+        for name in ("vanilla", "GRU"):  # both keep a way to forget
+            assert run[name]["long_lag_accuracy"] >= 0.99, (seed, name)
+        assert run["CIFG"]["long_lag_accuracy"] >= 0.9, seed
+        assert run["NFG"]["long_lag_accuracy"] <= 0.75, seed
+        assert run["NOAF"]["errors_per_1000"] >= 900, seed  # learns nothing
+
+
+def test_stored_reber_ablation_other_removals_solve_it_once_at_most():
+    reber = _reber()
+    for name in ("NIG", "NOG", "NIAF", "PH"):
+        solved = sum(run[name]["long_lag_accuracy"] >= 0.99
+                     for run in reber.values())
+        assert solved <= 1, name
 
 
 def test_stored_cells_best_units_track_the_text_on_every_seed():
