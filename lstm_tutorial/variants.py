@@ -123,15 +123,15 @@ class VariantFused(_Switches, forget_gate.LSTMFused):
 
 
 class VariantFast(fast.Unrolled, VariantFused):
-    """``VariantFused`` with its loop run as one static graph per length
-    (``fast.py``): what the experiments train."""
+    """``VariantFused`` with its loop run as one graph per length
+    (``fast.py``): what the Reber sweep trains."""
 
     def cell(self, F, XW_t, HW_t, state, **peepholes):
-        """(H_t, C_t); ``peepholes`` holds p_i, p_f, p_o if it has them."""
+        """(H_t, C_t); ``peepholes``: p_i, p_f and p_o, if any."""
         gates, (_, C), n = XW_t + HW_t, state, self.num_hiddens
-        p = {g: peepholes[f"p_{g}"] for g in "ifo"} if peepholes else None
-        return self._combine(*(fast.gate(F, gates, k, n) for k in range(4)),
-                             C, F, p)
+        A = [fast.gate(F, gates, k, n) for k in range(4)]  # i f c o
+        p = {g: peepholes.get(f"p_{g}") for g in "ifo"}
+        return self._combine(*A, C, F, p if peepholes else None)
 
 
 def variant(name, num_inputs, num_hiddens, fast_path=False, **kwargs):
