@@ -14,10 +14,11 @@ its notebook runs one seed live. Each chapter's test file checks that the
 stored results satisfy the chapter's claim on every seed.
 
 The seeds run in ``--jobs`` processes side by side (by default as many as
-there are seeds and CPUs). Each process computes on one thread, so a seed
-gives the same numbers however many run at once: on a multi-core machine
-processes, not threads, are the way to go faster without changing results
-(README, "Threads").
+there are runs and CPUs; with ``all``, every experiment's seeds share one
+pool, so no core idles at the end of an experiment). Each process
+computes on one thread, so a seed gives the same numbers however many
+run at once: on a multi-core machine processes, not threads, are the way
+to go faster without changing results (README, "Threads").
 """
 
 import argparse
@@ -73,8 +74,9 @@ def _timed(run, seed):
     return result
 
 
-def default_jobs(seeds):
-    return max(1, min(len(seeds), os.cpu_count() or 1))
+def default_jobs(num_runs):
+    """One process per run, at most one per CPU."""
+    return max(1, min(num_runs, os.cpu_count() or 1))
 
 
 def run_experiment(name, seeds, out=None, jobs=None):
@@ -83,18 +85,62 @@ def run_experiment(name, seeds, out=None, jobs=None):
     ``jobs`` processes run the seeds side by side (default: one per seed,
     at most one per CPU); ``jobs=1`` runs them here, one after another.
     """
+    return run_experiments([name], seeds, out, jobs)[0]
+
+
+def run_experiments(names, seeds, out=None, jobs=None):
+    """Run each experiment of ``names`` on each seed; return the records.
+
+    All the (experiment, seed) runs share one pool of ``jobs`` processes,
+    so a core that finishes early takes the next experiment's first seed
+    rather than waiting for the last seed of this one. Each results file
+    is written as soon as its seeds are done.
+    """
     experiments = registry()
-    if name not in experiments:
-        raise ValueError(f"unknown experiment {name!r}; known: "
-                         f"{', '.join(sorted(experiments)) or 'none'}")
-    jobs = default_jobs(seeds) if jobs is None else jobs
+    for name in names:
+        if name not in experiments:
+            raise ValueError(f"unknown experiment {name!r}; known: "
+                             f"{', '.join(sorted(experiments)) or 'none'}")
+    runs = [(name, seed) for name in names for seed in seeds]
+    jobs = default_jobs(len(runs)) if jobs is None else jobs
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    if jobs == 1:  # here, one after another, in order
+        pool = None
+        results = (_timed(experiments[name][1], seed) for name, seed in runs)
+    else:  # fresh interpreters: each imports lstm_tutorial (one thread)
+        pool = ProcessPoolExecutor(
+            min(jobs, len(runs)),
+            mp_context=multiprocessing.get_context("spawn"))
+        results = pool.map(_timed, [experiments[name][1] for name, _ in runs],
+                           [seed for _, seed in runs])
+    records = []
+    try:
+        for name in names:  # map yields in order: this name's seeds next
+            record = _record(name, experiments[name][0])
+            for seed in seeds:
+                result = next(results)
+                record["seeds"][str(seed)] = result
+                print(f"{name} seed {seed}: done in {result['seconds']} s",
+                      flush=True)
+            path = results_path(name, out)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(record, indent=1, sort_keys=True)
+                            + "\n")
+            print(f"wrote {path}", flush=True)
+            records.append(record)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return records
+
+
+def _record(name, module_name):
+    """A results file's header: the experiment, versions and machine."""
     import mxnet
     import numpy
 
-    module_name, run = experiments[name]
-    record = {
+    return {
         "experiment": name, "chapter_module": module_name,
         "versions": {"lstm_tutorial": __version__,
                      "mxnet": mxnet.__version__, "numpy": numpy.__version__,
@@ -103,24 +149,6 @@ def run_experiment(name, seeds, out=None, jobs=None):
                     "processor": platform.machine()},
         "seeds": {},
     }
-    if jobs == 1:
-        results = (_timed(run, seed) for seed in seeds)
-    else:  # fresh interpreters: each imports lstm_tutorial (one thread)
-        pool = ProcessPoolExecutor(
-            min(jobs, len(seeds)),
-            mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_timed, [run] * len(seeds), seeds)
-    for seed, result in zip(seeds, results):
-        record["seeds"][str(seed)] = result
-        print(f"{name} seed {seed}: done in {result['seconds']} s",
-              flush=True)
-    if jobs > 1:
-        pool.shutdown()
-    path = results_path(name, out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {path}")
-    return record
 
 
 def main(argv=None):
@@ -134,7 +162,7 @@ def main(argv=None):
                         help=f"results folder (default {RESULTS_DIR})")
     parser.add_argument("--jobs", type=int, default=None,
                         help="processes running seeds side by side "
-                        "(default: one per seed, at most one per CPU)")
+                        "(default: one per run, at most one per CPU)")
     args = parser.parse_args(argv)
     experiments = registry()
     if args.name == "list":
@@ -143,8 +171,7 @@ def main(argv=None):
         return 0
     names = sorted(experiments) if args.name == "all" else [args.name]
     try:
-        for name in names:
-            run_experiment(name, args.seeds, args.out, args.jobs)
+        run_experiments(names, args.seeds, args.out, args.jobs)
     except ValueError as exc:
         parser.error(str(exc))
     return 0
