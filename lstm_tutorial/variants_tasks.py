@@ -30,7 +30,7 @@ ORDER_RUN = {"num_hiddens": 16, "num_steps": 300, "batch_size": 32,
 REBER_RUN = {**reber.CERG, "num_chunks": reber.CERG["budget"],
              "eval_every": 100}
 CELLS = {"num_hiddens": 128, "num_steps": 100, "batch_size": 32,
-         "num_epochs": 6, "lr": 1e-2, "passage": 20_000}
+         "num_epochs": 30, "lr": 1e-2, "passage": 20_000}
 PROPERTIES = ("line_position", "inside_quotes")
 
 
@@ -192,7 +192,8 @@ def cell_states(cell, tokens, vocab_size, ctx):
 
 
 def run_cells(seed, config=CELLS, excerpt=(12150, 12700)):
-    """Train the char model; the best unit per property, and its trace."""
+    """Train the char model; per property the best unit, its trace, and
+    the best |r| by chance (the property shifted by half the passage)."""
     ctx, text = device.device(), raw_text()
     vocab = data.Vocab(list(text))
     corpus = [vocab[c] for c in text]
@@ -216,7 +217,12 @@ def run_cells(seed, config=CELLS, excerpt=(12150, 12700)):
     for name, values in properties(passage).items():
         r = correlations(C, values)
         best = int(onp.abs(r).argmax())
+        # Chance: the same property shifted by half the passage keeps its
+        # runs and its share of ones but no longer lines up with the text.
+        shifted = onp.roll(values, len(values) // 2)
         result[name] = {"unit": best, "r": float(r[best]),
+                        "chance": float(onp.abs(correlations(C, shifted))
+                                        .max()),
                         "trace": C[slice(*excerpt), best].round(3).tolist()}
     return result
 
