@@ -46,7 +46,7 @@ class _LSTMBase(gluon.Block):
     def __init__(self, num_inputs, num_hiddens, forget_bias,
                  input_gate_bias):
         super().__init__()
-        lstm._check_sizes(num_inputs, num_hiddens)  # chapter 2's check
+        rnn.check_sizes(num_inputs, num_hiddens)  # chapter 1's check
         for name, value in (("forget_bias", forget_bias),
                             ("input_gate_bias", input_gate_bias)):
             if not isinstance(value, (int, float)):

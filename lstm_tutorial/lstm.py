@@ -25,7 +25,7 @@ from mxnet import gluon, init, np, npx
 from . import device as _device
 from . import fast, lstm_tasks
 from .lstm_tasks import cell_gradient_norms
-from .rnn import RNNScratch, check_sequence, check_state
+from .rnn import RNNScratch, check_sequence, check_sizes, check_state
 
 __all__ = [
     "LSTM1997Scratch", "LSTM1997Fused", "LSTM1997Fast", "gate_weights",
@@ -40,19 +40,12 @@ GATES = ("i", "c", "o")  # MXNet's order [i, f, c, o] without f
 FORGET_BIAS = 20.0
 
 
-def _check_sizes(num_inputs, num_hiddens):
-    for name, value in (("num_inputs", num_inputs),
-                        ("num_hiddens", num_hiddens)):
-        if not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-
-
 class _LSTM1997Base(gluon.Block):
     """What both 1997 cells share: sizes, zero state, input checks."""
 
     def __init__(self, num_inputs, num_hiddens):
         super().__init__()
-        _check_sizes(num_inputs, num_hiddens)
+        check_sizes(num_inputs, num_hiddens)
         self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
 
     def begin_state(self, batch_size, ctx):

@@ -16,6 +16,14 @@ from mxnet import autograd, gluon, init, np, npx
 from . import device as _device
 
 
+def check_sizes(num_inputs, num_hiddens):
+    """Check both sizes of a recurrent layer are positive ints."""
+    for name, value in (("num_inputs", num_inputs),
+                        ("num_hiddens", num_hiddens)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
 def check_sequence(name, X, num_inputs, ctx):
     """Check ``X`` is (num_steps, batch_size, num_inputs) on ``ctx``."""
     if X.ndim != 3 or X.shape[2] != num_inputs or 0 in X.shape:
@@ -38,11 +46,7 @@ class RNNScratch(gluon.Block):
 
     def __init__(self, num_inputs, num_hiddens, sigma=0.01):
         super().__init__()
-        for name, value in (("num_inputs", num_inputs),
-                            ("num_hiddens", num_hiddens)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got "
-                                 f"{value!r}")
+        check_sizes(num_inputs, num_hiddens)
         self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
         normal = init.Normal(sigma)
         self.W_xh = self.params.get("W_xh", shape=(num_inputs, num_hiddens),

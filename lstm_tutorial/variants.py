@@ -28,7 +28,7 @@ The experiments live in ``variants_tasks``.
 
 from mxnet import gluon, init, nd, np, npx
 
-from . import fast, forget_gate, lstm, rnn
+from . import fast, forget_gate, rnn
 from . import variants_tasks as tasks
 
 __all__ = ["FLAGS", "VARIANTS", "VariantScratch", "VariantFused",
@@ -152,7 +152,7 @@ class GRUScratch(gluon.Block):
 
     def __init__(self, num_inputs, num_hiddens, sigma=0.01):
         super().__init__()
-        lstm._check_sizes(num_inputs, num_hiddens)
+        rnn.check_sizes(num_inputs, num_hiddens)
         self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
         d, h, normal = num_inputs, num_hiddens, init.Normal(sigma)
         for g in GRU_GATES:
