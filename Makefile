@@ -6,13 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Offline data mirror beside the project (DESIGN.md section 4).
+# Offline data mirror beside the project (CONTRIBUTING.md, "Data").
 SHARED_DATA := $(abspath ../shared/data)
 ifneq ($(wildcard $(SHARED_DATA)/timemachine.txt),)
 export LSTM_TUTORIAL_DATA ?= $(SHARED_DATA)
 endif
 
-# Reproducible notebook outputs (DESIGN.md sections 5 and 6a): one OpenMP
+# Reproducible notebook outputs (CONTRIBUTING.md, "Notebooks"): one OpenMP
 # thread (lstm_tutorial also pins MXNet's, see README "Threads"), fixed
 # hash seeds, stable names for kernel cells, and (for the
 # kernels only: Sphinx would stamp 1970 on the book) fixed SVG dates.

@@ -13,7 +13,7 @@ The layers, at H = 64 and 256:
 
 - ``readable``: chapter 3's ``LSTMScratch``, one matrix pair per gate;
 - ``fused``: ``LSTMFused``, one product for all gates (imperative);
-- ``fast``: ``FastLSTM``, the fused cell hybridized into one static graph;
+- ``fast``: ``LSTMFast``, the fused cell hybridized into one static graph;
 - ``gluon``: MXNet's ``gluon.rnn.LSTM`` (one fused operator);
 - ``d2l_rnn``: d2l's ``RNNScratch``, the plain RNN of d2l.ai, as is.
 
@@ -69,7 +69,7 @@ def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
     import mxnet as mx
     from mxnet import autograd, gluon, init, np, npx
 
-    from lstm_tutorial import device, forget_gate, forget_gate_fast
+    from lstm_tutorial import device, forget_gate
     npx.set_np()
 
     ctx = device.device()
@@ -102,7 +102,7 @@ def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
         else:
             cls = {"readable": forget_gate.LSTMScratch,
                    "fused": forget_gate.LSTMFused,
-                   "fast": forget_gate_fast.FastLSTM}[model]
+                   "fast": forget_gate.LSTMFast}[model]
             layer = cls(VOCAB, num_hiddens)
         layer.initialize(init.Normal(0.01), ctx=ctx)
         for p in head:

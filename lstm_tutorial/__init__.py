@@ -3,12 +3,13 @@
 The modules follow the book's chapter order; each imports only modules of
 earlier chapters or the shared infrastructure (tests/test_structure.py):
 
-- infrastructure: ``device``, ``data``, ``training``, ``plotting``,
-  ``diagrams``, ``source``, ``fast`` (a fused layer's loop as one static
-  graph), and ``experiments``, the command that runs the chapters'
-  multi-seed experiments
-- companions of a chapter module: ``*_tasks`` (its data and tasks) and
-  ``*_fast`` (its layer on the fast path)
+- infrastructure: ``device``, ``data``, ``layers`` (the protocol every
+  recurrent layer follows: checks, state, loop, weights, MXNet twin),
+  ``training``, ``plotting``, ``diagrams``, ``source``, ``fast`` (a fused
+  layer's loop as one static graph), and ``experiments``, the command
+  that runs the chapters' multi-seed experiments
+- companions of a chapter module: ``*_tasks``, its task only (data,
+  batches, objectives, metrics, baselines; no model, no training run)
 - chapters, in order: ``rnn`` (1), ``lstm`` (2, the 1997 cell),
   ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5),
   ``cnn_lstm`` (6), ``variants`` (7)
@@ -72,6 +73,6 @@ CHAPTER_MODULES = (
     "cnn_lstm", "variants",
 )
 INFRASTRUCTURE_MODULES = (
-    "device", "data", "training", "plotting", "diagrams", "source", "fast",
-    "experiments",
+    "device", "data", "layers", "training", "plotting", "diagrams",
+    "source", "fast", "experiments",
 )

@@ -10,7 +10,7 @@ chapter 4's bidirectional LSTM over embedded tokens, its states h_j the
 keys and values; the decoder is an LSTM whose step t reads the previous
 token and a context: the encoder's final state at every step (the
 encoder-decoder of Cho et al. 2014), or c_t. Both LSTMs run on MXNet's
-fused operator through chapter 3's ``GluonLayer`` (tested equal to the
+fused operator through ``layers.GluonLayer`` (tested equal to the
 scratch cell). The copy task and its experiment are in
 ``attention_tasks``. ``tests/test_attention.py`` checks both scorings
 against d2l's ``AdditiveAttention`` and ``DotProductAttention`` with
@@ -23,10 +23,11 @@ from mxnet import gluon, init, np, npx
 from mxnet.gluon import nn
 
 from . import attention_tasks as tasks
-from . import bidirectional_lstm, device, forget_gate
+from . import bidirectional_lstm, device, forget_gate, layers, training
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention",
-           "Encoder", "Decoder", "Seq2Seq", "seq2seq", "run_copy_by_length",
+           "Encoder", "Decoder", "Seq2Seq", "seq2seq", "train_copy",
+           "run_copy_by_length",
            "EXPERIMENTS"]
 
 
@@ -124,7 +125,7 @@ def _fused_lstm(num_inputs, num_hiddens, ctx, sigma):
     """Chapter 3's cell, initialised, run on MXNet's fused operator."""
     cell = forget_gate.LSTMFused(num_inputs, num_hiddens, sigma)
     cell.initialize(ctx=ctx)
-    return forget_gate.GluonLayer(cell)
+    return layers.GluonLayer(cell)
 
 
 class Encoder(gluon.Block):
@@ -227,13 +228,20 @@ def seq2seq(attention, seed, ctx=None, config=tasks.CONFIG):
     return Seq2Seq(encoder, Decoder(V, e, h, ctx, scorer))
 
 
+def train_copy(net, seed, config=tasks.CONFIG):
+    """Train ``net`` with Adam and clipping; returns the ``History``."""
+    ctx = net.collect_params().list_ctx()[0]
+    return training.fit(net, tasks.batches(seed, config, ctx),
+                        tasks.objective, config["lr"], config["theta"])
+
+
 def run_copy_by_length(seed, config=tasks.CONFIG):
     """Train both models on one seed; accuracy per length and the curve."""
     result = {"config": dict(config), "models": {}}
     for name, attention in (("attention", "additive"),
                             ("no_attention", None)):
         net = seq2seq(attention, seed, config=config)
-        history = tasks.train_copy(net, seed, config)
+        history = train_copy(net, seed, config)
         result["models"][name] = {
             "final_loss": round(history.last("loss"), 4),
             "by_length": tasks.accuracy_by_length(net, config),

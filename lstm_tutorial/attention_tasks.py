@@ -12,7 +12,7 @@ exact match the fraction of strings right everywhere.
 """
 
 import numpy as onp
-from mxnet import gluon, np
+from mxnet import np
 
 from . import device, training
 
@@ -65,15 +65,6 @@ def objective(net, batch):
     """Cross-entropy of every target token under teacher forcing."""
     X, Y_in, Y = batch
     return training.cross_entropy(net(X, Y_in), Y.T)
-
-
-def train_copy(net, seed, config=CONFIG):
-    """Train ``net`` with Adam and clipping; returns the ``History``."""
-    ctx = net.collect_params().list_ctx()[0]
-    trainer = gluon.Trainer(net.collect_params(), "adam",
-                            {"learning_rate": config["lr"]})
-    return training.train(net, batches(seed, config, ctx), objective,
-                          trainer, theta=config["theta"])
 
 
 def accuracy(net, length, config=CONFIG, ctx=None):

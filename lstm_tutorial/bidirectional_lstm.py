@@ -9,27 +9,30 @@ output sees the whole past and the whole future. ``Bidirectional`` takes
 any two layers of the book's interface (chapter 1's RNN as well: the
 bidirectional RNN); ``BiLSTMScratch`` is it with two ``LSTMScratch`` (or
 ``LSTMFused``) layers. ``to_gluon`` copies the weights into MXNet's
-``gluon.rnn.LSTM(bidirectional=True)`` (or ``RNN``). Graves & Schmidhuber
-(2005) trained it for framewise phoneme labelling; the experiment, on a
-synthetic task with the same property, lives in ``bidirectional_lstm_tasks``.
-``tests/test_bidirectional_lstm.py`` checks ours = gluon (outputs and
-gradients), contexts, bad input and the stored results.
+``gluon.rnn.LSTM(bidirectional=True)`` (or ``RNN``, ``GRU``). Graves &
+Schmidhuber (2005) trained it for framewise phoneme labelling; the task,
+synthetic with the same property, is in ``bidirectional_lstm_tasks``; the
+labellers (the windowed MLP among them) and their training are here.
+``tests/test_layers.py`` checks ours = gluon (outputs and gradients),
+contexts and bad input; ``tests/test_bidirectional_lstm.py`` the rest and
+the stored results.
 """
 
 import math
 
-from mxnet import gluon, init, np, npx
+from mxnet import init, np, npx
 
 from . import bidirectional_lstm_tasks as tasks
-from . import device, forget_gate, rnn
+from . import device, forget_gate, layers, lstm, rnn, training
 
-__all__ = ["Bidirectional", "BiLSTMScratch", "to_gluon", "labeller",
+__all__ = ["Bidirectional", "BiLSTMScratch", "WindowMLP", "FrameClassifier",
+           "fit", "labeller",
            "num_weights", "train_labellers", "views", "run_segment_labelling",
            "language_model", "last_logits", "predict_without_future",
            "causal_perplexity", "KINDS", "NAMES", "EXPERIMENTS"]
 
 
-class Bidirectional(gluon.Block):
+class Bidirectional(layers.Recurrent):
     """A forward and a backward layer; outputs (T, B, 2h) side by side.
 
     As in d2l's ``BiRNNScratch``, ``num_hiddens`` is the width of the
@@ -39,38 +42,67 @@ class Bidirectional(gluon.Block):
     """
 
     def __init__(self, f_layer, b_layer):
-        super().__init__()
         for name, layer in (("f_layer", f_layer), ("b_layer", b_layer)):
-            if not all(hasattr(layer, a) for a in
-                       ("num_inputs", "num_hiddens", "begin_state")):
-                raise TypeError(f"{name} must be a recurrent layer with "
-                                "num_inputs, num_hiddens and begin_state, "
-                                f"got {type(layer).__name__}")
+            if not isinstance(layer, layers.Recurrent):
+                raise TypeError(f"{name} must be a recurrent layer of the "
+                                f"book, got {type(layer).__name__}")
         if f_layer.num_inputs != b_layer.num_inputs:
             raise ValueError("f_layer and b_layer must read the same inputs:"
                              f" num_inputs {f_layer.num_inputs} != "
                              f"{b_layer.num_inputs}")
+        super().__init__(f_layer.num_inputs,
+                         f_layer.num_hiddens + b_layer.num_hiddens)
         self.f_layer, self.b_layer = f_layer, b_layer
-        self.num_inputs = f_layer.num_inputs
-        self.num_hiddens = f_layer.num_hiddens + b_layer.num_hiddens
 
     def begin_state(self, batch_size, ctx):
         return (self.f_layer.begin_state(batch_size, ctx),
                 self.b_layer.begin_state(batch_size, ctx))
 
-    def forward(self, inputs, state=None):
+    def start(self, inputs, state):
+        layers.check_sequence("inputs", inputs, self.num_inputs,
+                              self.context())
         if state is None:
-            state = (None, None)
-        elif not (isinstance(state, (tuple, list)) and len(state) == 2
-                  and all(isinstance(s, (tuple, list)) for s in state)):
+            return None, None  # each layer starts from its zeros
+        if not (isinstance(state, (tuple, list)) and len(state) == 2
+                and all(isinstance(s, (tuple, list)) for s in state)):
             raise ValueError("state must be a pair (forward state, backward"
                              " state) of tuples, as begin_state returns")
+        return tuple(state)
+
+    def unroll(self, inputs, state):
         f_outputs, f_state = self.f_layer(inputs, state[0])  # (T, B, h_f)
         # The backward chain reads X_T first, so its step t sees X_t .. X_T.
         b_outputs, b_state = self.b_layer(np.flip(inputs, axis=0), state[1])
         outputs = np.concatenate([f_outputs, np.flip(b_outputs, axis=0)],
                                  axis=2)  # (T, B, h_f + h_b)
         return outputs, (f_state, b_state)
+
+    def to_gluon(self):
+        """``gluon.rnn.LSTM(bidirectional=True)`` (or ``RNN``, ``GRU``).
+
+        MXNet names the forward direction's weights ``l0_*`` and the
+        backward direction's ``r0_*``, each as one direction's twin has
+        them.
+        """
+        kinds = {getattr(x, "GLUON", None) for x in (self.f_layer,
+                                                     self.b_layer)}
+        h = self.f_layer.num_hiddens
+        if len(kinds) != 1 or None in kinds or self.b_layer.num_hiddens != h:
+            raise ValueError("both directions must be layers of the same "
+                             "gluon.rnn kind with the same num_hiddens")
+        ctx = self.context()
+        reference = kinds.pop()(h, bidirectional=True,
+                                input_size=self.num_inputs,
+                                **self.f_layer.GLUON_OPTIONS)
+        reference.initialize(init.Zero(), ctx=ctx)  # draws no random numbers
+        params = {name.split("_", 1)[1]: p
+                  for name, p in reference.collect_params().items()}
+        for direction, layer in (("l0", self.f_layer), ("r0", self.b_layer)):
+            twin = layer.to_gluon()
+            for name, p in twin.collect_params().items():  # ..._l0_i2h_bias
+                key = name.split("_", 1)[1].replace("l0", direction, 1)
+                params[key].set_data(p.data(ctx))
+        return reference
 
 
 class BiLSTMScratch(Bidirectional):
@@ -87,41 +119,72 @@ class BiLSTMScratch(Bidirectional):
                          Layer(num_inputs, num_hiddens, sigma, forget_bias))
 
 
-def _gluon_direction(layer):
-    """One direction as a ``gluon.rnn`` layer with the same weights."""
-    if isinstance(layer, forget_gate.GluonLayer):
-        return layer.reference
-    if isinstance(layer, rnn.RNNScratch):
-        return rnn.to_gluon(layer)
-    return forget_gate.to_gluon(layer)  # TypeError unless an LSTM layer
+class WindowMLP(layers.Recurrent):
+    """A hidden layer on the window of frames t - k .. t + k, every t.
 
-
-def to_gluon(layer):
-    """``gluon.rnn.LSTM(bidirectional=True)`` (or ``RNN``) = ``layer``.
-
-    MXNet names the forward direction's weights ``l0_*`` and the backward
-    direction's ``r0_*``, each in the layout chapters 1 and 3 copy into.
+    The book's layer interface with no state: ``forward(inputs, state)
+    -> (outputs, ())``. Frames beyond the sequence are zeros.
     """
-    if not isinstance(layer, Bidirectional):
-        raise TypeError(f"expected a Bidirectional layer, got "
-                        f"{type(layer).__name__}")
-    f, b = (_gluon_direction(x) for x in (layer.f_layer, layer.b_layer))
-    h = layer.f_layer.num_hiddens
-    if type(f) is not type(b) or layer.b_layer.num_hiddens != h:
-        raise ValueError("both directions must be the same kind of layer "
-                         "with the same num_hiddens")
-    ctx = f.collect_params().list_ctx()[0]
-    extra = {"activation": "tanh"} if isinstance(f, gluon.rnn.RNN) else {}
-    reference = type(f)(h, bidirectional=True, input_size=layer.num_inputs,
-                        **extra)
-    reference.initialize(init.Zero(), ctx=ctx)  # draws no random numbers
-    params = {name.split("_", 1)[1]: p
-              for name, p in reference.collect_params().items()}
-    for direction, source in (("l0", f), ("r0", b)):
-        for name, p in source.collect_params().items():  # ..._l0_i2h_bias
-            key = name.split("_", 1)[1].replace("l0", direction, 1)
-            params[key].set_data(p.data(ctx))
-    return reference
+
+    STATE = ()
+
+    def __init__(self, num_inputs, radius, num_hiddens, sigma=0.01):
+        super().__init__(num_inputs, num_hiddens)
+        if isinstance(radius, bool) or not isinstance(radius, int) or (
+                radius < 0):
+            raise ValueError(f"radius must be an int >= 0, got {radius!r}")
+        self.radius = radius
+        width = (2 * radius + 1) * num_inputs
+        self.W_xh = self.params.get("W_xh", shape=(width, num_hiddens),
+                                    init=init.Normal(sigma))
+        self.b_h = self.params.get("b_h", shape=(num_hiddens,),
+                                   init=init.Zero())
+
+    def unroll(self, inputs, state):
+        T, k, ctx = inputs.shape[0], self.radius, inputs.ctx
+        pad = np.zeros((k,) + inputs.shape[1:], ctx=ctx)
+        padded = np.concatenate([pad, inputs, pad])  # (T + 2k, B, d)
+        windows = np.concatenate([padded[j:j + T] for j in range(2 * k + 1)],
+                                 axis=2)  # (T, B, (2k + 1) d)
+        H = npx.relu(np.dot(windows, self.W_xh.data(ctx))
+                     + self.b_h.data(ctx))
+        return H, ()  # (num_steps, batch_size, num_hiddens)
+
+
+class FrameClassifier(lstm.SequenceClassifier):
+    """Chapter 2's readout applied at every frame: logits (T, B, C).
+
+    With ``delay`` d the label of frame t is read d steps later, at
+    t + d: the input gets d blank frames at the end, so that every frame
+    is answered (a *target delay*, as Graves & Schmidhuber used).
+    """
+
+    def __init__(self, layer, num_classes, delay=0, sigma=0.01):
+        super().__init__(layer, num_classes, sigma)
+        if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
+            raise ValueError(f"delay must be an int >= 0, got {delay!r}")
+        self.delay = delay
+
+    def forward(self, inputs):
+        if self.delay:
+            blank = np.zeros((self.delay,) + inputs.shape[1:],
+                             ctx=inputs.ctx)
+            inputs = np.concatenate([inputs, blank])
+        outputs, _ = self.layer(inputs)  # (T + delay, B, num_hiddens)
+        return self.readout(outputs[self.delay:])  # row t: frame t
+
+
+def fit(net, seed, num_steps, config=tasks.CONFIG, test=None):
+    """Train with Adam on fresh batches; score ``test`` as configured."""
+    ctx = net.W_hq.list_ctx()[0]
+    batches = tasks.batches(num_steps, config["batch_size"], seed, ctx,
+                            num_steps=config["num_steps"],
+                            lengths=config["lengths"])
+    evaluate = None if test is None else (
+        lambda net: {"accuracy": tasks.accuracy(net, test)})
+    return training.fit(net, batches, tasks.objective, config["lr"],
+                        config["theta"], evaluate=evaluate,
+                        eval_every=config["eval_every"])
 
 
 # The experiment: five framewise labellers with the same budget.
@@ -134,7 +197,7 @@ NAMES = {"bilstm": "BiLSTM", "lstm": "LSTM", "lstm_delay": "delayed LSTM",
 def _fused_lstm(num_hiddens, ctx):
     cell = forget_gate.LSTMFused(tasks.NUM_INPUTS, num_hiddens)
     cell.initialize(ctx=ctx)
-    return forget_gate.GluonLayer(cell)  # MXNet's operator, our weights
+    return layers.GluonLayer(cell)  # MXNet's operator, our weights
 
 
 def _rnn(num_hiddens, ctx):
@@ -142,7 +205,7 @@ def _rnn(num_hiddens, ctx):
     layer.initialize(ctx=ctx)
     layer.W_hh.initialize(init.Orthogonal(1.0, "normal"), ctx=ctx,
                           force_reinit=True)  # chapter 2's fairest start
-    return forget_gate.GluonLayer(layer)
+    return layers.GluonLayer(layer)
 
 
 def labeller(kind, seed, ctx=None, config=tasks.CONFIG):
@@ -157,12 +220,12 @@ def labeller(kind, seed, ctx=None, config=tasks.CONFIG):
     elif kind == "brnn":
         layer = Bidirectional(_rnn(h, ctx), _rnn(h, ctx))
     elif kind == "mlp":
-        layer = tasks.WindowMLP(tasks.NUM_INPUTS, config["radius"], h)
+        layer = WindowMLP(tasks.NUM_INPUTS, config["radius"], h)
         layer.initialize(ctx=ctx)
     else:
         layer = _fused_lstm(h, ctx)
     delay = config["delay"] if kind == "lstm_delay" else 0
-    net = tasks.FrameClassifier(layer, len(tasks.CLASSES), delay)
+    net = FrameClassifier(layer, len(tasks.CLASSES), delay)
     net.params.initialize(ctx=ctx)  # the readout; the layer has its own
     return net
 
@@ -179,7 +242,7 @@ def train_labellers(seed, num_steps, ctx=None, config=tasks.CONFIG,
     """Train each kind on the same batches: ``{kind: (net, history)}``."""
     ctx = ctx if ctx is not None else device.device()
     test, _ = tasks.test_set(ctx, config["test_size"], config["test_seed"])
-    return {kind: (net, tasks.fit(net, seed, num_steps, config, test))
+    return {kind: (net, fit(net, seed, num_steps, config, test))
             for kind in kinds
             for net in (labeller(kind, seed, ctx, config),)}
 
@@ -224,7 +287,7 @@ def language_model(vocab_size, num_hiddens, seed, ctx=None,
     def layer():
         cell = forget_gate.LSTMFused(vocab_size, num_hiddens)
         cell.initialize(ctx=ctx)
-        return forget_gate.GluonLayer(cell)
+        return layers.GluonLayer(cell)
 
     net = rnn.RNNLMScratch(Bidirectional(layer(), layer()) if bidirectional
                            else layer(), vocab_size)

@@ -14,22 +14,21 @@ A model that sees ``past`` frames back and ``future`` frames ahead knows a
 frame's class exactly when the cue of its segment lies in that range;
 otherwise it can only guess (classes are independent and uniform). That
 gives each model's best possible frame accuracy by construction
-(``bound``, ``expected_bound``). Also here: the windowed MLP, the
-framewise classifier and its training loop. The models themselves are
-built in ``bidirectional_lstm``; checked by
-``tests/test_bidirectional_lstm.py``.
+(``bound``, ``expected_bound``). The module holds the task only; the
+models (the windowed MLP among them) and their training are in
+``bidirectional_lstm``. Checked by ``tests/test_bidirectional_lstm.py``.
 """
 
 import numpy as onp
-from mxnet import gluon, init, np, npx
+from mxnet import np
 
-from . import lstm_tasks, rnn, training
+from . import training
 
 CLASSES = ("A", "B", "C", "D")             # cue symbols, one per class
 DISTRACTORS = ("u", "v", "w", "x", "y", "z")
 SYMBOLS = CLASSES + DISTRACTORS
 NUM_INPUTS = len(SYMBOLS) + 1              # one-hot symbol, boundary bit
-# The pilot configuration (DESIGN.md section 9) and the five models.
+# The configuration of a pilot run, and the five models' sizes.
 CONFIG = {"num_steps": 100, "lengths": (5, 25), "batch_size": 32,
           "lr": 1e-2, "theta": 1.0, "train_steps": 400, "eval_every": 10,
           "delay": 5, "radius": 5, "test_size": 256, "test_seed": 2005,
@@ -149,67 +148,6 @@ def expected_bound(past=None, future=0, lengths=(5, 25)):
                  / (2 * L.mean()))
 
 
-class WindowMLP(gluon.Block):
-    """A hidden layer on the window of frames t - k .. t + k, every t.
-
-    The book's layer interface: ``forward(inputs, state) -> (outputs,
-    state)``, with no state. Frames beyond the sequence are zeros.
-    """
-
-    def __init__(self, num_inputs, radius, num_hiddens, sigma=0.01):
-        super().__init__()
-        for name, value in (("num_inputs", num_inputs),
-                            ("num_hiddens", num_hiddens)):
-            _check_positive(name, value)
-        if not isinstance(radius, int) or radius < 0:
-            raise ValueError(f"radius must be an int >= 0, got {radius!r}")
-        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
-        self.radius = radius
-        width = (2 * radius + 1) * num_inputs
-        self.W_xh = self.params.get("W_xh", shape=(width, num_hiddens),
-                                    init=init.Normal(sigma))
-        self.b_h = self.params.get("b_h", shape=(num_hiddens,),
-                                   init=init.Zero())
-
-    def begin_state(self, batch_size, ctx):
-        return ()
-
-    def forward(self, inputs, state=None):
-        ctx = self.W_xh.list_ctx()[0]
-        rnn.check_sequence("inputs", inputs, self.num_inputs, ctx)
-        T, k = inputs.shape[0], self.radius
-        pad = np.zeros((k,) + inputs.shape[1:], ctx=ctx)
-        padded = np.concatenate([pad, inputs, pad])  # (T + 2k, B, d)
-        windows = np.concatenate([padded[j:j + T] for j in range(2 * k + 1)],
-                                 axis=2)  # (T, B, (2k + 1) d)
-        H = npx.relu(np.dot(windows, self.W_xh.data(ctx))
-                     + self.b_h.data(ctx))
-        return H, ()  # (num_steps, batch_size, num_hiddens)
-
-
-class FrameClassifier(lstm_tasks.SequenceClassifier):
-    """Chapter 2's readout applied at every frame: logits (T, B, C).
-
-    With ``delay`` d the label of frame t is read d steps later, at
-    t + d: the input gets d blank frames at the end, so that every frame
-    is answered (a *target delay*, as Graves & Schmidhuber used).
-    """
-
-    def __init__(self, layer, num_classes, delay=0, sigma=0.01):
-        super().__init__(layer, num_classes, sigma)
-        if not isinstance(delay, int) or delay < 0:
-            raise ValueError(f"delay must be an int >= 0, got {delay!r}")
-        self.delay = delay
-
-    def forward(self, inputs):
-        if self.delay:
-            blank = np.zeros((self.delay,) + inputs.shape[1:],
-                             ctx=inputs.ctx)
-            inputs = np.concatenate([inputs, blank])
-        outputs, _ = self.layer(inputs)  # (T + delay, B, num_hiddens)
-        return self.readout(outputs[self.delay:])  # row t: frame t
-
-
 def objective(net, batch):
     """Mean cross-entropy over all frames of the batch."""
     X, Y = batch
@@ -230,17 +168,3 @@ def accuracy_in_view(net, batch, seen):
     return {"in_view": float(right[seen].mean()) if seen.any() else None,
             "out_of_view": float(right[~seen].mean()) if (~seen).any()
             else None}
-
-
-def fit(net, seed, num_steps, config=CONFIG, test=None):
-    """Train with Adam on fresh batches; score ``test`` as configured."""
-    ctx = net.W_hq.list_ctx()[0]
-    trainer = gluon.Trainer(net.collect_params(), "adam",
-                            {"learning_rate": config["lr"]})
-    data = batches(num_steps, config["batch_size"], seed, ctx,
-                   num_steps=config["num_steps"], lengths=config["lengths"])
-    evaluate = None if test is None else (
-        lambda net: {"accuracy": accuracy(net, test)})
-    return training.train(net, data, objective, trainer, config["theta"],
-                          evaluate=evaluate,
-                          eval_every=config["eval_every"])

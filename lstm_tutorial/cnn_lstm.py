@@ -19,7 +19,7 @@ import numpy as onp
 from mxnet import gluon, np
 
 from . import cnn_lstm_tasks as tasks
-from . import device, forget_gate, training
+from . import device, forget_gate, layers, training
 
 __all__ = ["conv_front", "Forecaster", "forecaster", "fit", "forecast",
            "baselines", "run_demand", "EXPERIMENTS", "KINDS", "TRAIN",
@@ -86,7 +86,7 @@ def forecaster(kind, seed, ctx=None, config=TRAIN,
                                        config["kernel"]), config["channels"]
     cell = forget_gate.LSTMFused(num_inputs, config["num_hiddens"])
     cell.initialize(ctx=ctx)
-    net = Forecaster(forget_gate.GluonLayer(cell), horizon, front,
+    net = Forecaster(layers.GluonLayer(cell), horizon, front,
                      config["dense"])  # MXNet's operator, our weights
     for block in (net.head, front):
         if block is not None:
@@ -111,10 +111,8 @@ def fit(net, data, seed, config=TRAIN):
             yield (np.array(X[k], ctx=ctx, dtype="float32"),
                    np.array(Y[k], ctx=ctx, dtype="float32"))
 
-    trainer = gluon.Trainer(net.collect_params(), "adam",
-                            {"learning_rate": config["lr"]})
-    return training.train(net, batches(), _objective, trainer,
-                          config["theta"])
+    return training.fit(net, batches(), _objective, config["lr"],
+                        config["theta"])
 
 
 def forecast(net, data, split, batch_size=256):

@@ -1,6 +1,6 @@
 """Character data for language models: The Time Machine, as in d2l.
 
-Chapter 1 introduces it. DESIGN.md section 4: the text is looked up in
+Chapter 1 introduces it. CONTRIBUTING.md, "Data": the text is looked up in
 ``$LSTM_TUTORIAL_DATA``, then in the user cache, and only then downloaded
 from d2l's public URL, always checked against d2l's sha1. The preprocessing
 (letters only, lower case) and the vocabulary order are d2l's

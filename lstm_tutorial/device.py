@@ -1,6 +1,6 @@
 """Device selection and seeding: the only module that names a context.
 
-DESIGN.md section 6. ``device()`` reads ``LSTM_TUTORIAL_DEVICE`` (``cpu``,
+CONTRIBUTING.md, "Devices". ``device()`` reads ``LSTM_TUTORIAL_DEVICE`` (``cpu``,
 ``gpu`` or ``auto``; default ``auto``: a GPU when MXNet sees one). Every
 array and parameter in the book is created on the context it returns.
 ``check_context`` turns a context mismatch into a clear error instead of

@@ -1,10 +1,11 @@
 """The fast path: a fused recurrent layer's loop as one static graph.
 
-A fused layer (chapter 2's ``LSTM1997Fused``, chapter 3's ``LSTMFused``)
-runs its time loop in Python, and MXNet then executes some twenty small
-operators per step, one at a time, each paying Python's and the engine's
-overhead. ``Unrolled`` is a mixin that keeps such a layer (its
-parameters, checks, state and arithmetic) and traces its loop, once per
+A fused layer (``layers.Fused``: chapter 2's ``LSTM1997Fused``, chapter
+3's ``LSTMFused``, chapter 7's variants) runs its time loop in Python,
+and MXNet then executes some twenty small operators per step, one at a
+time, each paying Python's and the engine's overhead. ``Unrolled`` is a
+mixin that keeps such a layer (its parameters, checks, state and
+arithmetic) and traces its loop, once per
 sequence length, into a hybridized graph: the Python loop runs only while
 tracing, and MXNet plans the memory of all the steps at once
 (``static_alloc``, ``static_shape``).
@@ -21,13 +22,15 @@ Three choices make the graph fast on a CPU (measured by
 - the inputs are split into steps before the input product, never the
   (T, batch, kH) projection: splitting a large array is slow too.
 
-A layer using the mixin provides ``W_x`` (num_inputs, kH), ``W_h``
-(H, kH) and ``b`` (kH,) parameters, ``_start(inputs, state)`` (checks,
-and the zero state), and a method ``cell(F, XW_t, HW_t, state)``: the new
-state (H_t first) from X_t W_x + b, H_{t-1} W_h and the old state, written
-with ``F``, MXNet's operator namespace (symbols, which have no shape, while
-tracing). Any other parameter the layer holds as an attribute (chapter 7's
-peephole weights) reaches ``cell`` as a keyword argument of that name.
+The mixin goes before a ``layers.Fused`` class, whose ``W_x``
+(num_inputs, kH), ``W_h`` (H, kH) and ``b`` (kH,) it reads, and whose
+``cell(ops, gates, state)`` it calls: the new state (H_t first) from the k
+gates' pre-activations and the old state, written with ``ops``, MXNet's
+operator namespace (symbols, which have no shape, while tracing). The
+layer's checks (``layers.Recurrent.start``) run before the graph, which
+does not check or cast. Any other parameter the layer holds as an
+attribute (chapter 7's peephole weights) reaches ``cell`` as a keyword
+argument of that name.
 """
 
 import numpy as onp
@@ -36,10 +39,10 @@ from mxnet import gluon, init
 __all__ = ["Unrolled", "gate"]
 
 
-def gate(F, block, k, num_hiddens):
+def gate(ops, block, k, num_hiddens):
     """Columns ``k * H`` to ``(k + 1) * H`` of a (batch, kH) gate block."""
-    return F.npx.slice(block, begin=(None, k * num_hiddens),
-                       end=(None, (k + 1) * num_hiddens))
+    return ops.npx.slice(block, begin=(None, k * num_hiddens),
+                         end=(None, (k + 1) * num_hiddens))
 
 
 class Unrolled:
@@ -55,14 +58,7 @@ class Unrolled:
             self.b.init = init.Constant(onp.asarray(value, onp.float32))
         self._graphs = _Graphs()
 
-    def forward(self, inputs, state=None):
-        state = self._start(inputs, state)  # the layer's own checks
-        dtype = onp.dtype(self.W_x.dtype)  # a graph does not cast
-        for name, A in (("inputs", inputs), *(
-                (f"state {n}", S) for n, S in zip("HC", state))):
-            if onp.dtype(A.dtype) != dtype:
-                raise TypeError(f"{name} must have dtype {dtype} (the "
-                                f"weights'), got {onp.dtype(A.dtype)}")
+    def unroll(self, inputs, state):
         num_steps = inputs.shape[0]
         graph = self._graphs.get(num_steps)
         if graph is None:  # trace the loop over this many steps, once
@@ -96,20 +92,23 @@ class _Graph(gluon.HybridBlock):
         # The layer's prefix and parameter dict: the same Parameters.
         super().__init__(prefix=layer.prefix, params=layer.params)
         self.num_steps, self.cell = num_steps, layer.cell
-        self.width = layer.W_h.shape[1]
+        self.num_hiddens, self.width = layer.num_hiddens, layer.W_h.shape[1]
         for name in layer._reg_params:  # W_x, W_h, b and any others
             setattr(self, name, self.params.get(name))
         self.hybridize(static_alloc=True, static_shape=True)
 
-    def hybrid_forward(self, F, X, *state, W_x, W_h, b, **others):
+    def hybrid_forward(self, ops, X, *state, W_x, W_h, b, **others):
         # FullyConnected computes X W^T + b, so it takes the transposes.
         W_xT, W_hT = W_x.T, W_h.T
+        H, k = self.num_hiddens, self.width // self.num_hiddens
         outputs = []
-        for X_t in F.np.split(X, self.num_steps, axis=0):
-            XW_t = F.npx.fully_connected(X_t.squeeze(axis=0), W_xT, b,
-                                         num_hidden=self.width)
-            HW_t = F.npx.fully_connected(state[0], W_hT, no_bias=True,
-                                         num_hidden=self.width)
-            state = self.cell(F, XW_t, HW_t, state, **others)
+        for X_t in ops.np.split(X, self.num_steps, axis=0):
+            XW_t = ops.npx.fully_connected(X_t.squeeze(axis=0), W_xT, b,
+                                           num_hidden=self.width)
+            HW_t = ops.npx.fully_connected(state[0], W_hT, no_bias=True,
+                                           num_hidden=self.width)
+            block = XW_t + HW_t  # (batch_size, kH)
+            gates = [gate(ops, block, j, H) for j in range(k)]
+            state = self.cell(ops, gates, state, **others)
             outputs.append(state[0])
-        return (F.np.stack(outputs), *state)
+        return (ops.np.stack(outputs), *state)

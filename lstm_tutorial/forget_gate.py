@@ -9,75 +9,63 @@
 
 The 1997 cell of chapter 2 is the case F_t = 1. With the forget gate this
 is the LSTM that every framework ships: ``LSTMScratch`` (one matrix pair
-per gate, as the equations read) and ``LSTMFused`` (one product for all
-four gates, columns in MXNet's order i, f, c, o) equal
-``gluon.rnn.LSTM`` with copied weights (``to_gluon``). ``forget_bias``
-initialises b_f: Jozefowicz et al. (2015) recommend 1.
+per gate, as the equations read), ``LSTMFused`` (one product for all
+four gates, columns in MXNet's order i, f, c, o) and ``LSTMFast`` (the
+fused cell on the fast path) equal ``gluon.rnn.LSTM`` with copied weights
+(``to_gluon``, from the layer protocol). ``forget_bias`` initialises b_f:
+Jozefowicz et al. (2015) recommend 1.
 
-Both cells reuse chapter 2's state checks and time loops; only the
-parameters and the step differ. ``tests/test_forget_gate.py`` checks
-readable = fused = gluon (outputs and gradients over a whole sequence),
-contexts and bad input. The experiments live in ``forget_gate_tasks``.
+The experiments (the continual embedded Reber grammar, whose task is in
+``forget_gate_tasks``, and the forget-bias sweep on chapter 2's task)
+train MXNet's operator holding our weights (``layers.GluonLayer``).
+``tests/test_layers.py`` checks the cells, ``tests/test_forget_gate.py``
+the conversions, the experiments and the stored results.
 """
 
 import numpy as onp
-from mxnet import gluon, init, np, npx
+from mxnet import gluon, np, npx
 
-from . import device, lstm, lstm_tasks, rnn
+from . import device, fast, layers, lstm, lstm_tasks, rnn, training
 from . import forget_gate_tasks as tasks
 
-__all__ = ["LSTMScratch", "LSTMFused", "GATES", "fused_weights",
-           "load_fused_weights", "to_gluon", "without_forget_gate",
-           "with_forget_gate_at_one",
-           "GluonLayer", "network", "cerg_predictor", "run_cerg",
+__all__ = ["LSTMScratch", "LSTMFused", "LSTMFast", "GATES",
+           "without_forget_gate", "with_forget_gate_at_one", "network",
+           "cerg_predictor", "fit_stream", "trace_stream", "run_cerg",
            "bias_classifier", "run_forget_bias", "EXPERIMENTS", "KINDS",
            "BIASES"]
 
 GATES = ("i", "f", "c", "o")  # MXNet's order of the gates
 
 
-class _LSTMBase(gluon.Block):
-    """Sizes, gate biases, zero state and input checks of both cells."""
+class ModernLSTM(layers.Gated):
+    """What both modern cells share: gates, state, biases, gluon twin."""
 
-    # The same zero state (H, C) and the same checks as the 1997 cell.
-    begin_state = lstm.LSTM1997Scratch.begin_state
-    _start = lstm.LSTM1997Scratch._start
+    GATES, STATE, GLUON = GATES, ("H", "C"), gluon.rnn.LSTM
 
     def __init__(self, num_inputs, num_hiddens, forget_bias,
                  input_gate_bias):
-        super().__init__()
-        rnn.check_sizes(num_inputs, num_hiddens)  # chapter 1's check
+        super().__init__(num_inputs, num_hiddens)
         for name, value in (("forget_bias", forget_bias),
                             ("input_gate_bias", input_gate_bias)):
-            if not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{name} must be a number, got "
                                 f"{type(value).__name__}")
-        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
         self.biases = {"i": float(input_gate_bias), "f": float(forget_bias),
                        "c": 0.0, "o": 0.0}
 
 
-class LSTMScratch(_LSTMBase):
+class LSTMScratch(ModernLSTM, layers.Readable):
     """The modern LSTM cell, one matrix pair per gate."""
 
     def __init__(self, num_inputs, num_hiddens, sigma=0.01, forget_bias=1.0,
                  input_gate_bias=0.0):
         super().__init__(num_inputs, num_hiddens, forget_bias,
                          input_gate_bias)
-        self.W_xi, self.W_hi, self.b_i = self._gate("i", sigma)
-        self.W_xf, self.W_hf, self.b_f = self._gate("f", sigma)
-        self.W_xc, self.W_hc, self.b_c = self._gate("c", sigma)
-        self.W_xo, self.W_ho, self.b_o = self._gate("o", sigma)
-
-    def _gate(self, g, sigma):
-        """Parameters W_xg (num_inputs, H), W_hg (H, H) and b_g (H,)."""
-        d, h = self.num_inputs, self.num_hiddens
-        return (self.params.get(f"W_x{g}", shape=(d, h),
-                                init=init.Normal(sigma)),
-                self.params.get(f"W_h{g}", shape=(h, h),
-                                init=init.Normal(sigma)),
-                self.params.get(f"b_{g}", shape=(h,),
-                                init=init.Constant(self.biases[g])))
+        b = self.biases
+        self.W_xi, self.W_hi, self.b_i = self.gate_params("i", sigma, b["i"])
+        self.W_xf, self.W_hf, self.b_f = self.gate_params("f", sigma, b["f"])
+        self.W_xc, self.W_hc, self.b_c = self.gate_params("c", sigma)
+        self.W_xo, self.W_ho, self.b_o = self.gate_params("o", sigma)
 
     def step(self, X_t, state):
         """One step: X_t (batch_size, num_inputs), state ``(H, C)``."""
@@ -97,11 +85,8 @@ class LSTMScratch(_LSTMBase):
         H = O * np.tanh(C)
         return H, C
 
-    # Chapter 2's loop: ``step`` at every time step, outputs stacked.
-    forward = lstm.LSTM1997Scratch.forward
 
-
-class LSTMFused(_LSTMBase):
+class LSTMFused(ModernLSTM, layers.Fused):
     """The same cell with one product for all four gates.
 
     ``W_x`` (num_inputs, 4H), ``W_h`` (H, 4H) and ``b`` (4H,) hold the
@@ -112,95 +97,37 @@ class LSTMFused(_LSTMBase):
                  input_gate_bias=0.0):
         super().__init__(num_inputs, num_hiddens, forget_bias,
                          input_gate_bias)
-        width, normal = len(GATES) * num_hiddens, init.Normal(sigma)
-        bias = [self.biases[g] for g in GATES for _ in range(num_hiddens)]
-        self.W_x = self.params.get("W_x", shape=(num_inputs, width),
-                                   init=normal)
-        self.W_h = self.params.get("W_h", shape=(num_hiddens, width),
-                                   init=normal)
-        self.b = self.params.get("b", shape=(width,),
-                                 init=init.Constant(bias))
+        self.fused_params(sigma, self.biases)
 
-    def _cell(self, XW_t, state):
-        """One step from XW_t = X_t W_x + b, (batch_size, 4H)."""
-        H, C = state
-        gates = XW_t + np.dot(H, self.W_h.data(XW_t.ctx))  # (batch, 4H)
-        I, F, C_tilde, O = np.split(gates, 4, axis=1)  # each (batch, H)
-        C = npx.sigmoid(F) * C + npx.sigmoid(I) * np.tanh(C_tilde)
-        H = npx.sigmoid(O) * np.tanh(C)
-        return H, C
-
-    # Chapter 2's fused loops: X W_x + b for all steps at once, then _cell.
-    step = lstm.LSTM1997Fused.step
-    forward = lstm.LSTM1997Fused.forward
+    def cell(self, ops, gates, state):
+        """(H_t, C_t) from the pre-activations of the gates i, f, c, o."""
+        I, F, C_tilde, O = gates  # each (batch_size, H)
+        C = (ops.npx.sigmoid(F) * state[1]
+             + ops.npx.sigmoid(I) * ops.np.tanh(C_tilde))
+        return ops.npx.sigmoid(O) * ops.np.tanh(C), C
 
 
-def _check_cell(layer):
-    if not isinstance(layer, _LSTMBase):
-        raise TypeError("expected LSTMScratch or LSTMFused, got "
-                        f"{type(layer).__name__}")
+class LSTMFast(fast.Unrolled, LSTMFused):
+    """``LSTMFused`` with its loop run as one static graph per length
+    (``fast.py``): the same parameters, checks and ``cell``."""
 
 
-def fused_weights(layer):
-    """``(W_x, W_h, b)`` of either cell in the fused layout [i, f, c, o]."""
-    _check_cell(layer)
-    ctx = layer.collect_params().list_ctx()[0]
-    if isinstance(layer, LSTMFused):
-        return tuple(p.data(ctx) for p in (layer.W_x, layer.W_h, layer.b))
-    return tuple(np.concatenate([getattr(layer, f"{n}{g}").data(ctx)
-                                 for g in GATES], axis=-1)
-                 for n in ("W_x", "W_h", "b_"))
-
-
-def load_fused_weights(layer, W_x, W_h, b):
-    """Set either cell's weights from the fused layout; returns ``layer``."""
-    _check_cell(layer)
-    if isinstance(layer, LSTMFused):
-        for p, value in zip((layer.W_x, layer.W_h, layer.b), (W_x, W_h, b)):
-            p.set_data(value)
-        return layer
-    for n, value in zip(("W_x", "W_h", "b_"), (W_x, W_h, b)):
-        for g, part in zip(GATES, np.split(value, len(GATES), axis=-1)):
-            getattr(layer, f"{n}{g}").set_data(part)
-    return layer
-
-
-def _initialize_zero(block, ctx):
-    """Initialise with zeros, drawing no random numbers (weights follow)."""
-    for p in block.collect_params().values():
-        p.initialize(init=init.Zero(), ctx=ctx)
-
-
-def to_gluon(layer):
-    """A ``gluon.rnn.LSTM`` holding the same weights as ``layer``.
-
-    Gluon stacks the gates as rows i, f, c, o of (4H, in) and (4H, H)
-    matrices, our fused matrices transposed, and adds two biases.
-    """
-    W_x, W_h, b = fused_weights(layer)
-    ctx = W_x.ctx
-    reference = gluon.rnn.LSTM(layer.num_hiddens,
-                               input_size=layer.num_inputs)
-    _initialize_zero(reference, ctx)
-    params = {name.split("_", 1)[1]: p
-              for name, p in reference.collect_params().items()}
-    params["l0_i2h_weight"].set_data(W_x.T)  # (4H, num_inputs)
-    params["l0_h2h_weight"].set_data(W_h.T)  # (4H, H)
-    params["l0_i2h_bias"].set_data(b)        # (4H,)
-    params["l0_h2h_bias"].set_data(np.zeros_like(b))
-    return reference
+def _expect_gates(function, layer, gates):
+    if getattr(layer, "GATES", None) != gates:
+        raise TypeError(f"{function} takes a cell with the gates {gates}, "
+                        f"got {type(layer).__name__}")
 
 
 def without_forget_gate(layer):
     """The 1997 cell (chapter 2) with ``layer``'s i, c and o weights."""
-    W_x, W_h, b = fused_weights(layer)
-    keep = [k for k, g in enumerate(GATES) if g in lstm.GATES]  # i, c, o
-    cell = lstm.LSTM1997Fused(layer.num_inputs, layer.num_hiddens)
-    _initialize_zero(cell, W_x.ctx)
-    for p, value in zip((cell.W_x, cell.W_h, cell.b), (W_x, W_h, b)):
-        parts = np.split(value, len(GATES), axis=-1)
-        p.set_data(np.concatenate([parts[k] for k in keep], axis=-1))
-    return cell
+    _expect_gates("without_forget_gate", layer, GATES)
+    keep = [k for k, g in enumerate(GATES) if g in lstm.LSTM1997.GATES]
+    weights = layer.fused_weights()
+    cell = layers.blank(lstm.LSTM1997Fused, layer.num_inputs,
+                        layer.num_hiddens, weights[0].ctx)
+    return cell.load_fused_weights(*(
+        np.concatenate([np.split(value, len(GATES), axis=-1)[k]
+                        for k in keep], axis=-1) for value in weights))
 
 
 def with_forget_gate_at_one(cell):
@@ -210,83 +137,15 @@ def with_forget_gate_at_one(cell):
     rounds to 1, and its derivative F (1 - F) to 0, so training leaves
     the gate at 1.
     """
-    weights = lstm.gate_weights(cell)
-    ctx = weights["i"][0].ctx
-    forget = (np.zeros_like(weights["i"][0]), np.zeros_like(weights["i"][1]),
-              np.full_like(weights["i"][2], lstm.FORGET_BIAS))
-    layer = LSTMFused(cell.num_inputs, cell.num_hiddens)
-    _initialize_zero(layer, ctx)
-    return load_fused_weights(layer, *(np.concatenate(
-        [forget[k] if g == "f" else weights[g][k] for g in GATES], axis=-1)
-        for k in range(3)))
-
-
-class GluonLayer(gluon.Block):
-    """MXNet's fused operator with a scratch layer's weights.
-
-    Each scratch layer equals its ``gluon.rnn`` counterpart (chapters 1-3
-    test it), so experiments may train the operator (a training step was
-    about five times faster here) behind the book's layer interface:
-    states are tuples of (batch_size, num_hiddens) arrays, and one bias
-    is trained, as in our cells. ``to_scratch`` copies the trained
-    weights back into our fused cell.
-    """
-
-    def __init__(self, layer):
-        super().__init__()
-        if isinstance(layer, _LSTMBase):
-            reference = to_gluon(layer)
-        elif isinstance(layer, (lstm.LSTM1997Scratch, lstm.LSTM1997Fused)):
-            reference = to_gluon(with_forget_gate_at_one(layer))
-        elif isinstance(layer, rnn.RNNScratch):
-            reference = rnn.to_gluon(layer)
-        else:
-            raise TypeError(f"no gluon counterpart for {type(layer).__name__}")
-        self.kind = type(layer)
-        self.num_inputs, self.num_hiddens = layer.num_inputs, layer.num_hiddens
-        self.num_states = 1 if self.kind is rnn.RNNScratch else 2
-        self.reference = reference
-        # Gluon adds two biases: training both would double the biases'
-        # steps. With one, a step on the operator is a step on our cell.
-        for name, p in reference.collect_params().items():
-            if name.endswith("h2h_bias"):
-                p.grad_req = "null"
-
-    def begin_state(self, batch_size, ctx):
-        shape = (batch_size, self.num_hiddens)
-        return tuple(np.zeros(shape, ctx=ctx) for _ in range(self.num_states))
-
-    def forward(self, inputs, state=None):
-        ctx = self.reference.collect_params().list_ctx()[0]
-        rnn.check_sequence("inputs", inputs, self.num_inputs, ctx)
-        if state is None:
-            state = self.begin_state(inputs.shape[1], ctx)
-        if len(state) != self.num_states:
-            raise ValueError(f"state must hold {self.num_states} arrays, got "
-                             f"{len(state)}")
-        for name, S in zip(("H", "C"), state):
-            rnn.check_state(f"state {name}", S,
-                            (inputs.shape[1], self.num_hiddens), ctx)
-        outputs, state = self.reference(inputs, [S[None] for S in state])
-        return outputs, tuple(S[0] for S in state)
-
-    def to_scratch(self):
-        """Our fused cell with the current weights (LSTMs only).
-
-        A 1997 cell comes back as ``lstm.LSTM1997Fused``: its forget rows
-        still hold F_t = 1, which is dropped.
-        """
-        if self.kind is rnn.RNNScratch:
-            raise TypeError("to_scratch copies LSTM weights only")
-        params = {name.split("_", 1)[1]: p.data() for name, p in
-                  self.reference.collect_params().items()}
-        cell = LSTMFused(self.num_inputs, self.num_hiddens)
-        _initialize_zero(cell, params["l0_i2h_weight"].ctx)
-        load_fused_weights(cell, params["l0_i2h_weight"].T,
-                           params["l0_h2h_weight"].T,
-                           params["l0_i2h_bias"] + params["l0_h2h_bias"])
-        return cell if issubclass(self.kind, _LSTMBase) else (
-            without_forget_gate(cell))
+    _expect_gates("with_forget_gate_at_one", cell, lstm.LSTM1997.GATES)
+    W_x, W_h, b = (np.split(A, 3, axis=-1) for A in cell.fused_weights())
+    H = cell.num_hiddens
+    forget = (np.zeros_like(W_x[0]), np.zeros_like(W_h[0]),
+              np.full((H,), lstm.FORGET_BIAS, ctx=b[0].ctx))
+    layer = layers.blank(LSTMFused, cell.num_inputs, H, b[0].ctx)
+    return layer.load_fused_weights(*(
+        np.concatenate([parts[0], f, parts[1], parts[2]], axis=-1)
+        for parts, f in zip((W_x, W_h, b), forget)))
 
 
 # The experiments: the continual embedded Reber grammar and the
@@ -311,7 +170,7 @@ def network(head, num_inputs, num_outputs, num_hiddens, seed, ctx,
     cell.initialize(ctx=ctx)
     if forget_bias is None:
         cell = without_forget_gate(cell)
-    net = head(GluonLayer(cell), num_outputs,
+    net = head(layers.GluonLayer(cell), num_outputs,
                sigma if readout_sigma is None else readout_sigma)
     net.params.initialize(ctx=ctx)  # the readout; the layer has its weights
     return net
@@ -326,6 +185,52 @@ def cerg_predictor(kind, seed, ctx=None, config=tasks.CERG):
     return network(rnn.RNNLMScratch, size, size, config["num_hiddens"], seed,
                    ctx, None if kind == "1997" else config["forget_bias"],
                    config["input_gate_bias"], config["sigma"])
+
+
+def fit_stream(net, seed, num_chunks, config=tasks.CERG, validation=None,
+               eval_every=100, at=None):
+    """Train a predictor with Adam on ``num_chunks`` chunks of streams.
+
+    ``validation`` is a ``(tokens, targets, long_lag)`` stream, scored
+    every ``eval_every`` chunks by ``predict_stream``. ``at`` maps chunk
+    counts to callbacks ``f(net) -> dict`` whose results are recorded
+    when training gets there (a test at a budget, while training goes on).
+    """
+    ctx, history, at = net.W_hq.list_ctx()[0], training.History(), at or {}
+    evaluate = None if validation is None else (
+        lambda net: tasks.score(
+            tasks.predict_stream(net, validation[0], ctx, 1000)[0],
+            *validation[1:]))
+
+    def chunks():
+        for k, chunk in enumerate(tasks.batches(num_chunks, seed, ctx,
+                                                config["num_streams"],
+                                                config["chunk_len"])):
+            if k in at:  # after k chunks
+                history.add(step=k, **at[k](net))
+            yield chunk
+
+    return training.fit(net, chunks(), tasks.ContinualObjective(),
+                        config["lr"], config["theta"], evaluate=evaluate,
+                        eval_every=eval_every, history=history)
+
+
+def trace_stream(net, tokens, ctx):
+    """Logits (n, 7) and cell states C_t (n, H) along a stream, by our cell.
+
+    The trained weights are copied back into the scratch cell, which then
+    steps through the stream one symbol at a time from a zero state.
+    """
+    cell = net.rnn.to_scratch()
+    state, Hs, Cs = cell.begin_state(1, ctx), [], []
+    inputs = npx.one_hot(np.array(tokens, ctx=ctx, dtype="int32"),
+                         len(tasks.SYMBOLS))  # (n, 7)
+    for X_t in np.split(inputs, len(tokens)):  # each (1, 7): batch of one
+        state = cell.step(X_t, state)
+        Hs.append(state[0])
+        Cs.append(state[1])
+    logits = net.output_layer(np.concatenate(Hs))  # (n, 7)
+    return logits.asnumpy(), np.concatenate(Cs).asnumpy()
 
 
 def run_cerg(seed, num_symbols=20_000, block=100, config=tasks.CERG):
@@ -347,11 +252,11 @@ def run_cerg(seed, num_symbols=20_000, block=100, config=tasks.CERG):
     result = {"config": config, "num_symbols": num_symbols, "block": block}
     for kind in KINDS:
         net = cerg_predictor(kind, seed, ctx, config)
-        history = tasks.fit_stream(
+        history = fit_stream(
             net, seed, config["num_chunks"], config,
             validation=tasks.fresh_stream(5000, seed=1999),
             at={config["budget"]: lambda net: {"at_budget": test(net)}})
-        traced, C = tasks.trace_stream(net, tokens, ctx)
+        traced, C = trace_stream(net, tokens, ctx)
         C_max = onp.abs(C).max(axis=1)  # max_j |C_t|, (num_symbols,)
         chunks, accuracy = history.at("long_lag_accuracy")
         result[kind] = {
@@ -371,7 +276,7 @@ def bias_classifier(forget_bias, seed, ctx=None, num_hiddens=16):
     input-gate bias -2, readout N(0, 0.01^2).
     """
     ctx = ctx if ctx is not None else device.device()
-    return network(lstm_tasks.SequenceClassifier, len(lstm_tasks.SYMBOLS),
+    return network(lstm.SequenceClassifier, len(lstm_tasks.SYMBOLS),
                    len(lstm_tasks.CLASSES), num_hiddens, seed, ctx,
                    forget_bias, input_gate_bias=-2.0, sigma=0.1,
                    readout_sigma=0.01)
@@ -385,8 +290,8 @@ def run_forget_bias(seed, num_steps=800, batch_size=32):
     result = {"num_steps": num_steps, "batch_size": batch_size}
     for bias in BIASES + (None,):
         net = bias_classifier(bias, seed, ctx)
-        flow = lstm_tasks.cell_gradient_norms(net, X, labels)
-        history = lstm_tasks.fit(net, seed, num_steps, batch_size, test=test)
+        flow = lstm.cell_gradient_norms(net, X, labels)
+        history = lstm.fit(net, seed, num_steps, batch_size, test=test)
         steps, accuracy = history.at("accuracy")
         result["1997" if bias is None else f"{bias:g}"] = {
             "forget_bias": bias, "steps": steps, "accuracy": accuracy,

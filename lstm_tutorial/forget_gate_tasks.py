@@ -14,15 +14,15 @@ network must remember the first across the whole inner string (the
 into one endless stream that is never reset. At every symbol the target
 is the set of symbols that may legally come next, multi-hot over the 7
 symbols; a prediction is correct when the thresholded outputs equal that
-set on all 7 units. Checked by ``tests/test_forget_gate.py``.
+set on all 7 units. The module holds the task only (the stream, its
+batches, the objective, the scoring); the predictors and their training
+are in ``forget_gate``. Checked by ``tests/test_forget_gate.py``.
 """
 
 import numpy as onp
-from mxnet import gluon, np, npx
+from mxnet import np
 
-from . import training
-
-# The pilot configuration (DESIGN.md section 9), one for both cells;
+# The configuration of a pilot run, one for both cells;
 # weights start from N(0, 0.1^2): with 0.01 learning was much slower.
 # Both cells get the same budget of chunks; the stored runs go on to
 # ``num_chunks`` to show what happens with more.
@@ -218,50 +218,3 @@ def predict_stream(net, tokens, ctx, chunk_len=50):
         logits.append(chunk.reshape(-1, chunk.shape[-1]))
         C_max.append(np.abs(state[-1]).max())
     return np.concatenate(logits).asnumpy(), np.stack(C_max).asnumpy()
-
-
-def trace_stream(net, tokens, ctx):
-    """Logits (n, 7) and cell states C_t (n, H) along a stream, by our cell.
-
-    The trained weights are copied back into the scratch cell, which then
-    steps through the stream one symbol at a time from a zero state.
-    """
-    cell = net.rnn.to_scratch()
-    state, Hs, Cs = cell.begin_state(1, ctx), [], []
-    inputs = npx.one_hot(np.array(tokens, ctx=ctx, dtype="int32"),
-                         len(SYMBOLS))  # (n, 7)
-    for X_t in np.split(inputs, len(tokens)):  # each (1, 7): batch of one
-        state = cell.step(X_t, state)
-        Hs.append(state[0])
-        Cs.append(state[1])
-    logits = net.output_layer(np.concatenate(Hs))  # (n, 7)
-    return logits.asnumpy(), np.concatenate(Cs).asnumpy()
-
-
-def fit_stream(net, seed, num_chunks, config=CERG, validation=None,
-               eval_every=100, at=None):
-    """Train a predictor with Adam on ``num_chunks`` chunks of streams.
-
-    ``validation`` is a ``(tokens, targets, long_lag)`` stream, scored
-    every ``eval_every`` chunks by ``predict_stream``. ``at`` maps chunk
-    counts to callbacks ``f(net) -> dict`` whose results are recorded
-    when training gets there (a test at a budget, while training goes on).
-    """
-    ctx, history, at = net.W_hq.list_ctx()[0], training.History(), at or {}
-    trainer = gluon.Trainer(net.collect_params(), "adam",
-                            {"learning_rate": config["lr"]})
-    evaluate = None if validation is None else (
-        lambda net: score(predict_stream(net, validation[0], ctx, 1000)[0],
-                          *validation[1:]))
-
-    def chunks():
-        for k, chunk in enumerate(batches(num_chunks, seed, ctx,
-                                          config["num_streams"],
-                                          config["chunk_len"])):
-            if k in at:  # after k chunks
-                history.add(step=k, **at[k](net))
-            yield chunk
-
-    return training.train(net, chunks(), ContinualObjective(), trainer,
-                          config["theta"], evaluate=evaluate,
-                          eval_every=eval_every, history=history)

@@ -13,79 +13,71 @@ squashes with scaled logistic functions and truncates the gradient at the
 gates; we use tanh and full backpropagation through time, as MXNet does.
 
 ``LSTM1997Scratch`` is the readable cell, ``LSTM1997Fused`` computes all
-gates with one matrix product (columns in MXNet's [i, f, c, o] order, f
-left out); ``copy_weights`` moves weights between them and ``to_gluon``
-into a ``gluon.rnn.LSTM`` whose forget gate is exactly 1.
-``tests/test_lstm.py`` checks that all three agree, forward and backward,
-and that the stored temporal-order results satisfy the chapter's claim.
+gates with one matrix product (MXNet's order [i, f, c, o], f left out),
+``LSTM1997Fast`` is the fused cell on the fast path (``fast.py``). Their
+twin is a ``gluon.rnn.LSTM`` whose forget gate is exactly 1. The
+temporal-order task is in ``lstm_tasks``; here are the classifier that
+reads it, its training run and the stored experiment.
+``tests/test_layers.py`` checks the cells, ``tests/test_lstm.py`` the
+rest and the stored results.
 """
 
-from mxnet import gluon, init, np, npx
+from mxnet import autograd, gluon, init, np, npx
 
 from . import device as _device
-from . import fast, lstm_tasks
-from .lstm_tasks import cell_gradient_norms
-from .rnn import RNNScratch, check_sequence, check_sizes, check_state
+from . import fast, layers, lstm_tasks, training
+from .rnn import RNNScratch
 
 __all__ = [
-    "LSTM1997Scratch", "LSTM1997Fused", "LSTM1997Fast", "gate_weights",
-    "copy_weights",
-    "to_gluon", "cell_gradient_norms", "classifier", "train_models",
-    "run_temporal_order", "EXPERIMENTS", "GATES", "FORGET_BIAS", "KINDS",
+    "LSTM1997", "LSTM1997Scratch", "LSTM1997Fused", "LSTM1997Fast",
+    "SequenceClassifier", "classifier", "fit", "train_models",
+    "cell_gradient_norms", "run_temporal_order", "EXPERIMENTS", "FORGET_BIAS",
+    "KINDS",
 ]
 
 KINDS = ("lstm", "rnn")  # the chapter's two models
-GATES = ("i", "c", "o")  # MXNet's order [i, f, c, o] without f
 # sigmoid(20) rounds to 1.0 in float32 (exp(-20) < 2**-24): F_t = 1.
 FORGET_BIAS = 20.0
 
 
-class _LSTM1997Base(gluon.Block):
-    """What both 1997 cells share: sizes, zero state, input checks."""
+class LSTM1997(layers.Gated):
+    """What both 1997 cells share: gates, state, and the gluon twin."""
 
-    def __init__(self, num_inputs, num_hiddens):
-        super().__init__()
-        check_sizes(num_inputs, num_hiddens)
-        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
+    GATES = ("i", "c", "o")  # MXNet's order [i, f, c, o] without f
+    STATE = ("H", "C")
+    GLUON = gluon.rnn.LSTM
 
-    def begin_state(self, batch_size, ctx):
-        """Zero state ``(H, C)``, each (batch_size, num_hiddens)."""
-        shape = (batch_size, self.num_hiddens)
-        return np.zeros(shape, ctx=ctx), np.zeros(shape, ctx=ctx)
+    def gluon_weights(self):
+        """Gluon's four arrays with rows i, f, c, o: the f rows are zero
+        and the f bias is ``FORGET_BIAS``, so C_t = 1 * C_{t-1} + ..."""
+        W_x, W_h, b, zero = super().gluon_weights()  # rows i, c, o
+        H = self.num_hiddens
+        forget = (np.zeros((H, W_x.shape[1]), ctx=W_x.ctx),
+                  np.zeros((H, H), ctx=W_x.ctx),
+                  np.full((H,), FORGET_BIAS, ctx=W_x.ctx))
+        return tuple(np.concatenate([A[:H], f, A[H:]], axis=0)
+                     for A, f in zip((W_x, W_h, b), forget)) + (
+            np.concatenate([zero, np.zeros((H,), ctx=W_x.ctx)]),)
 
-    def _start(self, inputs, state):
-        ctx = self.collect_params().list_ctx()[0]
-        check_sequence("inputs", inputs, self.num_inputs, ctx)
-        if state is None:
-            return self.begin_state(inputs.shape[1], ctx)
-        if len(state) != 2:
-            raise ValueError(f"state must be a pair (H, C), got {len(state)}"
-                             " arrays")
-        shape = (inputs.shape[1], self.num_hiddens)
-        check_state("state H", state[0], shape, ctx)
-        check_state("state C", state[1], shape, ctx)
-        return tuple(state)
+    def load_gluon_weights(self, i2h_weight, h2h_weight, i2h_bias,
+                           h2h_bias):
+        H = self.num_hiddens  # drop the f rows (F_t = 1 stays 1)
+        i, c_o = slice(0, H), slice(2 * H, None)
+        return super().load_gluon_weights(*(
+            np.concatenate([A[i], A[c_o]], axis=0)
+            for A in (i2h_weight, h2h_weight, i2h_bias, h2h_bias)))
 
 
-class LSTM1997Scratch(_LSTM1997Base):
+class LSTM1997Scratch(LSTM1997, layers.Readable):
     """The 1997 cell, one matrix pair per gate, as the equations read."""
 
     def __init__(self, num_inputs, num_hiddens, sigma=0.01,
                  input_gate_bias=0.0):
         super().__init__(num_inputs, num_hiddens)
-        normal = init.Normal(sigma)
-
-        def triple(gate, bias=0.0):  # W_x., W_h., b_. of one gate
-            return (self.params.get(f"W_x{gate}", init=normal,
-                                    shape=(num_inputs, num_hiddens)),
-                    self.params.get(f"W_h{gate}", init=normal,
-                                    shape=(num_hiddens, num_hiddens)),
-                    self.params.get(f"b_{gate}", init=init.Constant(bias),
-                                    shape=(num_hiddens,)))
-
-        self.W_xi, self.W_hi, self.b_i = triple("i", input_gate_bias)
-        self.W_xo, self.W_ho, self.b_o = triple("o")
-        self.W_xc, self.W_hc, self.b_c = triple("c")
+        self.W_xi, self.W_hi, self.b_i = self.gate_params(
+            "i", sigma, input_gate_bias)
+        self.W_xo, self.W_ho, self.b_o = self.gate_params("o", sigma)
+        self.W_xc, self.W_hc, self.b_c = self.gate_params("c", sigma)
 
     def step(self, X_t, state):
         """One step: X_t (batch_size, num_inputs), state ``(H, C)``."""
@@ -104,28 +96,8 @@ class LSTM1997Scratch(_LSTM1997Base):
         H = O * np.tanh(C)
         return H, C
 
-    def forward(self, inputs, state=None):
-        state = self._start(inputs, state)
-        outputs = []
-        for X_t in inputs:  # inputs: (num_steps, batch_size, num_inputs)
-            state = self.step(X_t, state)
-            outputs.append(state[0])
-        return np.stack(outputs), state  # (num_steps, batch_size, H)
 
-
-class _GateBias(init.Initializer):
-    """Bias of the fused gates: ``input_gate_bias`` on the i block."""
-
-    def __init__(self, num_hiddens, input_gate_bias):
-        super().__init__()
-        self.num_hiddens, self.input_gate_bias = num_hiddens, input_gate_bias
-
-    def _init_weight(self, _, arr):
-        arr[:] = 0.0
-        arr[:self.num_hiddens] = self.input_gate_bias
-
-
-class LSTM1997Fused(_LSTM1997Base):
+class LSTM1997Fused(LSTM1997, layers.Fused):
     """The same cell with one product for all gates (what experiments run).
 
     ``W_x`` (num_inputs, 3H), ``W_h`` (H, 3H) and ``b`` (3H,) hold the
@@ -135,124 +107,56 @@ class LSTM1997Fused(_LSTM1997Base):
     def __init__(self, num_inputs, num_hiddens, sigma=0.01,
                  input_gate_bias=0.0):
         super().__init__(num_inputs, num_hiddens)
-        normal, width = init.Normal(sigma), len(GATES) * num_hiddens
-        self.W_x = self.params.get("W_x", shape=(num_inputs, width),
-                                   init=normal)
-        self.W_h = self.params.get("W_h", shape=(num_hiddens, width),
-                                   init=normal)
-        self.b = self.params.get(
-            "b", shape=(width,), init=_GateBias(num_hiddens, input_gate_bias))
+        self.fused_params(sigma, {"i": input_gate_bias})
 
-    def _cell(self, XW_t, state):
-        """One step from XW_t = X_t W_x + b, (batch_size, 3H)."""
-        H, C = state
-        gates = XW_t + np.dot(H, self.W_h.data(XW_t.ctx))  # (batch, 3H)
-        I, C_tilde, O = np.split(gates, 3, axis=1)  # each (batch, H)
-        C = C + npx.sigmoid(I) * np.tanh(C_tilde)
-        H = npx.sigmoid(O) * np.tanh(C)
-        return H, C
-
-    def step(self, X_t, state):
-        """One step: X_t (batch_size, num_inputs), state ``(H, C)``."""
-        ctx = X_t.ctx
-        return self._cell(np.dot(X_t, self.W_x.data(ctx)) + self.b.data(ctx),
-                          state)
-
-    def forward(self, inputs, state=None):
-        state, ctx = self._start(inputs, state), inputs.ctx
-        XW = np.dot(inputs, self.W_x.data(ctx)) + self.b.data(ctx)  # (T,B,3H)
-        outputs = []
-        # T blocks (batch_size, 3H), split once: indexing XW[t] in a
-        # recorded loop would make the backward pass O(T^2).
-        for XW_t in np.split(XW.reshape(-1, XW.shape[2]), inputs.shape[0]):
-            state = self._cell(XW_t, state)
-            outputs.append(state[0])
-        return np.stack(outputs), state  # (num_steps, batch_size, H)
+    def cell(self, ops, gates, state):
+        """(H_t, C_t) from the pre-activations of the gates i, c, o."""
+        I, C_tilde, O = gates  # each (batch_size, H)
+        C = state[1] + ops.npx.sigmoid(I) * ops.np.tanh(C_tilde)
+        return ops.npx.sigmoid(O) * ops.np.tanh(C), C
 
 
 class LSTM1997Fast(fast.Unrolled, LSTM1997Fused):
     """``LSTM1997Fused`` with its loop run as one static graph per length
-    (``fast.py``): the same parameters, checks and arithmetic, several
-    times faster to train (tests/test_lstm.py checks they agree)."""
-
-    def cell(self, F, XW_t, HW_t, state):
-        """(H_t, C_t) from the pre-activations of the gates i, c, o."""
-        gates, (_, C), n = XW_t + HW_t, state, self.num_hiddens
-        I, C_tilde, O = (fast.gate(F, gates, k, n) for k in range(3))
-        C = C + F.npx.sigmoid(I) * F.np.tanh(C_tilde)
-        return F.npx.sigmoid(O) * F.np.tanh(C), C
+    (``fast.py``): the same parameters, checks and ``cell``, several
+    times faster to train."""
 
 
-def gate_weights(lstm):
-    """``{gate: (W_x, W_h, b)}`` arrays of either 1997 cell."""
-    if not isinstance(lstm, _LSTM1997Base):
-        raise TypeError(f"expected a 1997 LSTM, got {type(lstm).__name__}")
-    ctx = lstm.collect_params().list_ctx()[0]
-    if isinstance(lstm, LSTM1997Fused):
-        parts = [np.split(p.data(ctx), len(GATES), axis=-1)
-                 for p in (lstm.W_x, lstm.W_h, lstm.b)]
-        return {g: tuple(part[k] for part in parts)
-                for k, g in enumerate(GATES)}
-    return {g: tuple(getattr(lstm, f"{n}{g}").data(ctx)
-                     for n in ("W_x", "W_h", "b_")) for g in GATES}
+class SequenceClassifier(gluon.Block):
+    """A recurrent layer read out once, at each sequence's last step.
 
-
-def copy_weights(source, target):
-    """Copy a 1997 cell's weights into another (readable or fused).
-
-    A ``target`` not yet initialised is initialised on the source's
-    context. Returns ``target``.
+    ``logits = H_T W_hq + b_q``; ``layer`` is any layer of the book's
+    protocol (``layers.Recurrent``: the RNN as well as the LSTMs).
     """
-    weights = gate_weights(source)
-    if not isinstance(target, _LSTM1997Base):
-        raise TypeError(f"expected a 1997 LSTM, got {type(target).__name__}")
-    if (source.num_inputs, source.num_hiddens) != (
-            target.num_inputs, target.num_hiddens):
-        raise ValueError("source and target sizes differ: "
-                         f"{(source.num_inputs, source.num_hiddens)} vs "
-                         f"{(target.num_inputs, target.num_hiddens)}")
-    try:
-        target.collect_params().list_ctx()
-    except RuntimeError:  # not initialised yet
-        target.initialize(ctx=source.collect_params().list_ctx()[0])
-    if isinstance(target, LSTM1997Fused):
-        for k, p in enumerate((target.W_x, target.W_h, target.b)):
-            p.set_data(np.concatenate([weights[g][k] for g in GATES],
-                                      axis=-1))
-        return target
-    for g in GATES:
-        for name, value in zip(("W_x", "W_h", "b_"), weights[g]):
-            getattr(target, f"{name}{g}").set_data(value)
-    return target
 
+    def __init__(self, layer, num_classes, sigma=0.01):
+        super().__init__()
+        if not isinstance(num_classes, int) or num_classes <= 0:
+            raise ValueError(f"num_classes must be a positive int, got "
+                             f"{num_classes!r}")
+        self.layer = layer
+        self.W_hq = self.params.get(
+            "W_hq", shape=(layer.num_hiddens, num_classes),
+            init=init.Normal(sigma))
+        self.b_q = self.params.get("b_q", shape=(num_classes,),
+                                   init=init.Zero())
 
-def to_gluon(lstm):
-    """A ``gluon.rnn.LSTM`` equal to a 1997 cell: F_t = 1 exactly.
+    def last_hidden(self, inputs, lengths=None):
+        """H at step ``lengths - 1`` of each sequence: (batch_size, H)."""
+        outputs, _ = self.layer(inputs)  # (num_steps, batch_size, H)
+        if lengths is None:
+            return outputs[-1]
+        lstm_tasks.check_lengths(lengths, inputs.shape[:2])
+        rows = np.arange(inputs.shape[1], ctx=inputs.ctx, dtype="int32")
+        return outputs[lengths - 1, rows]
 
-    Gluon stacks the gates as rows i, f, c, o of (4H, in) and (4H, H)
-    matrices (our W transposed) and adds two biases. The f rows are zero
-    and the f bias is ``FORGET_BIAS``, so C_t = 1 * C_{t-1} + I_t * C~_t.
-    """
-    H, weights = lstm.num_hiddens, gate_weights(lstm)
-    ctx = lstm.collect_params().list_ctx()[0]
-    layer = gluon.rnn.LSTM(H, input_size=lstm.num_inputs)
-    layer.initialize(ctx=ctx)
-    params = {name.split("_", 1)[1]: p
-              for name, p in layer.collect_params().items()}
-    forget = {"W_x": np.zeros((lstm.num_inputs, H), ctx=ctx),
-              "W_h": np.zeros((H, H), ctx=ctx),
-              "b": np.full((H,), FORGET_BIAS, ctx=ctx)}
+    def readout(self, H):
+        """Logits (batch_size, num_classes) from H (batch_size, H)."""
+        ctx = H.ctx
+        return np.dot(H, self.W_hq.data(ctx)) + self.b_q.data(ctx)
 
-    def rows(k, key):  # gates i, f, c, o stacked as rows
-        blocks = [weights["i"][k], forget[key], weights["c"][k],
-                  weights["o"][k]]
-        return np.concatenate([b.T for b in blocks], axis=0)
-
-    params["l0_i2h_weight"].set_data(rows(0, "W_x"))  # (4H, num_inputs)
-    params["l0_h2h_weight"].set_data(rows(1, "W_h"))  # (4H, H)
-    params["l0_i2h_bias"].set_data(rows(2, "b"))      # (4H,)
-    params["l0_h2h_bias"].set_data(np.zeros((4 * H,), ctx=ctx))
-    return layer
+    def forward(self, inputs, lengths=None):
+        return self.readout(self.last_hidden(inputs, lengths))
 
 
 def classifier(kind, num_hiddens=16, sigma=0.1, input_gate_bias=-2.0,
@@ -272,12 +176,30 @@ def classifier(kind, num_hiddens=16, sigma=0.1, input_gate_bias=-2.0,
         layer = RNNScratch(num_inputs, num_hiddens, sigma)
     else:
         raise ValueError(f"kind must be 'lstm' or 'rnn', got {kind!r}")
-    net = lstm_tasks.SequenceClassifier(layer, len(lstm_tasks.CLASSES))
+    net = SequenceClassifier(layer, len(lstm_tasks.CLASSES))
     net.initialize(ctx=ctx)
     if kind == "rnn":
         layer.W_hh.initialize(init.Orthogonal(1.0, "normal"), ctx=ctx,
                               force_reinit=True)
     return net
+
+
+def fit(net, seed, num_steps=800, batch_size=32, lr=1e-2, theta=1.0,
+        test=None, eval_every=25, target=None, **task):
+    """Adam on fresh batches of the task; test accuracy every 25 steps.
+
+    With ``target``, stop at the first evaluation reaching it (the live
+    run in the notebook); the stored experiment runs all steps.
+    """
+    ctx = net.W_hq.list_ctx()[0]
+    stop = None if target is None else (
+        lambda history: any(a >= target for a in history["accuracy"]))
+    evaluate = None if test is None else (
+        lambda net: {"accuracy": lstm_tasks.accuracy(net, test)})
+    return training.fit(
+        net, lstm_tasks.batches(num_steps, batch_size, seed, ctx, **task),
+        lstm_tasks.objective, lr, theta, evaluate=evaluate,
+        eval_every=eval_every, stop=stop)
 
 
 def train_models(seed, num_steps=800, batch_size=32, target=None,
@@ -293,9 +215,34 @@ def train_models(seed, num_steps=800, batch_size=32, target=None,
     for kind in KINDS:
         _device.seed(seed)
         net = classifier(kind, ctx=ctx)
-        trained[kind] = net, lstm_tasks.fit(
-            net, seed, num_steps, batch_size, test=test, target=target)
+        trained[kind] = net, fit(net, seed, num_steps, batch_size,
+                                 test=test, target=target)
     return trained
+
+
+def cell_gradient_norms(net, inputs, labels, index=-1):
+    """Norms ||dL/dS_t|| for t = 0..T-1, S_t entering step t + 1.
+
+    ``net`` is a ``SequenceClassifier``, L its cross-entropy at the last of
+    the T steps of ``inputs`` (num_steps, batch_size, num_inputs), all of
+    one length. S is state component ``index``: -1 is the cell state C of
+    an LSTM and the hidden state H of the RNN. A zero added to S_t has
+    S_t's gradient, so one backward pass gives every step; entry t lies
+    T - t steps before the loss.
+    """
+    layer, ctx = net.layer, inputs.ctx
+    state = list(layer.begin_state(inputs.shape[1], ctx))
+    deltas = [np.zeros(state[index].shape, ctx=ctx) for _ in inputs]
+    for d in deltas:
+        d.attach_grad()
+    with autograd.record():
+        for X_t, d in zip(np.split(inputs, inputs.shape[0]), deltas):
+            state[index] = state[index] + d
+            _, state = layer(X_t, tuple(state))  # X_t: (1, batch, inputs)
+            state = list(state)
+        loss = training.cross_entropy(net.readout(state[0]), labels)
+    loss.backward()
+    return [float(np.linalg.norm(d.grad)) for d in deltas]
 
 
 def run_temporal_order(seed, num_steps=3000, batch_size=32):

@@ -7,16 +7,14 @@ from 1, as in the paper). The class is the order of the two: ``XX``,
 ``XY``, ``YX`` or ``YY`` (the paper's Q, R, S, U), and it is asked for
 only at the end, some 90 steps after the first informative symbol.
 
-The module also holds what any sequence classifier needs: the classifier
-itself (a readout on the last hidden state of any recurrent layer with
-the book's ``(outputs, state)`` interface), its objective, its accuracy,
-a training run, and ``cell_gradient_norms``, which measures ||dL/dS_t||
-against distance with zero perturbations (chapter 1's trick). ``lstm.py``
-(the cells) builds on it; checked by ``tests/test_lstm.py``.
+The module holds the task only: the generator, batches, the fixed test
+and probe sets, the objective and the accuracy of a sequence classifier
+(``lstm.SequenceClassifier``, a readout on the last hidden state of any
+layer of the book). Checked by ``tests/test_lstm.py``.
 """
 
 import numpy as onp
-from mxnet import autograd, gluon, init, np
+from mxnet import np
 
 from . import training
 
@@ -96,48 +94,17 @@ def batches(num_batches, batch_size, seed, ctx, **task):
         yield to_batch(*temporal_order(batch_size, rng, **task), ctx)
 
 
-class SequenceClassifier(gluon.Block):
-    """A recurrent layer read out once, at each sequence's last step.
-
-    ``logits = H_T W_hq + b_q``; ``layer`` is any block with
-    ``num_hiddens``, ``begin_state`` and ``forward(inputs, state) ->
-    (outputs, state)`` (the chapter 1 RNN as well as the LSTMs).
-    """
-
-    def __init__(self, layer, num_classes, sigma=0.01):
-        super().__init__()
-        if not isinstance(num_classes, int) or num_classes <= 0:
-            raise ValueError(f"num_classes must be a positive int, got "
-                             f"{num_classes!r}")
-        self.layer = layer
-        self.W_hq = self.params.get(
-            "W_hq", shape=(layer.num_hiddens, num_classes),
-            init=init.Normal(sigma))
-        self.b_q = self.params.get("b_q", shape=(num_classes,),
-                                   init=init.Zero())
-
-    def last_hidden(self, inputs, lengths=None):
-        """H at step ``lengths - 1`` of each sequence: (batch_size, H)."""
-        outputs, _ = self.layer(inputs)  # (num_steps, batch_size, H)
-        if lengths is None:
-            return outputs[-1]
-        if lengths.shape != (inputs.shape[1],):
-            raise ValueError(f"lengths must have shape ({inputs.shape[1]},)"
-                             f" (batch_size,), got {lengths.shape}")
-        low, high = int(lengths.min()), int(lengths.max())
-        if low < 1 or high > inputs.shape[0]:
-            raise ValueError(f"lengths must lie in [1, {inputs.shape[0]}] "
-                             f"(num_steps), got values in [{low}, {high}]")
-        rows = np.arange(inputs.shape[1], ctx=inputs.ctx, dtype="int32")
-        return outputs[lengths - 1, rows]
-
-    def readout(self, H):
-        """Logits (batch_size, num_classes) from H (batch_size, H)."""
-        ctx = H.ctx
-        return np.dot(H, self.W_hq.data(ctx)) + self.b_q.data(ctx)
-
-    def forward(self, inputs, lengths=None):
-        return self.readout(self.last_hidden(inputs, lengths))
+def check_lengths(lengths, shape):
+    """Check ``lengths`` holds one length in [1, num_steps] per sequence;
+    ``shape`` is the inputs' (num_steps, batch_size)."""
+    num_steps, batch_size = shape
+    if lengths.shape != (batch_size,):
+        raise ValueError(f"lengths must have shape ({batch_size},) "
+                         f"(batch_size,), got {lengths.shape}")
+    low, high = int(lengths.min()), int(lengths.max())
+    if low < 1 or high > num_steps:
+        raise ValueError(f"lengths must lie in [1, {num_steps}] "
+                         f"(num_steps), got values in [{low}, {high}]")
 
 
 def objective(net, batch):
@@ -153,32 +120,6 @@ def accuracy(net, batch):
     return float((predictions == labels).mean())
 
 
-def fit(net, seed, num_steps=800, batch_size=32, lr=1e-2, theta=1.0,
-        test=None, eval_every=25, target=None):
-    """Train ``net`` with Adam on fresh batches; record test accuracy.
-
-    With ``target``, stop at the first evaluation reaching it (the live
-    run in the notebook); the stored experiment runs all steps.
-    """
-    ctx = net.W_hq.list_ctx()[0]
-    trainer = gluon.Trainer(net.collect_params(), "adam",
-                            {"learning_rate": lr})
-    history = training.History()
-
-    def stream():
-        for batch in batches(num_steps, batch_size, seed, ctx):
-            if target is not None and any(
-                    a >= target for a in history["accuracy"]):
-                return
-            yield batch
-
-    evaluate = None if test is None else (
-        lambda net: {"accuracy": accuracy(net, test)})
-    return training.train(net, stream(), objective, trainer, theta,
-                          evaluate=evaluate, eval_every=eval_every,
-                          history=history)
-
-
 def test_set(ctx, size=512, seed=1997):
     """The fixed test sequences every model and seed is scored on."""
     rng = onp.random.RandomState(seed)
@@ -190,28 +131,3 @@ def probe_set(ctx, size=32, length=110, seed=1991):
     rng = onp.random.RandomState(seed)
     return to_batch(*temporal_order(size, rng, lengths=(length, length)),
                     ctx)
-
-
-def cell_gradient_norms(net, inputs, labels, index=-1):
-    """Norms ||dL/dS_t|| for t = 0..T-1, S_t entering step t + 1.
-
-    ``net`` is a ``SequenceClassifier``, L its cross-entropy at the last of
-    the T steps of ``inputs`` (num_steps, batch_size, num_inputs), all of
-    one length. S is state component ``index``: -1 is the cell state C of
-    an LSTM and the hidden state H of the RNN. A zero added to S_t has
-    S_t's gradient, so one backward pass gives every step; entry t lies
-    T - t steps before the loss.
-    """
-    layer, ctx = net.layer, inputs.ctx
-    state = list(layer.begin_state(inputs.shape[1], ctx))
-    deltas = [np.zeros(state[index].shape, ctx=ctx) for _ in inputs]
-    for d in deltas:
-        d.attach_grad()
-    with autograd.record():
-        for X_t, d in zip(np.split(inputs, inputs.shape[0]), deltas):
-            state[index] = state[index] + d
-            _, state = layer(X_t, tuple(state))  # X_t: (1, batch, inputs)
-            state = list(state)
-        loss = training.cross_entropy(net.readout(state[0]), labels)
-    loss.backward()
-    return [float(np.linalg.norm(d.grad)) for d in deltas]

@@ -1,6 +1,6 @@
 """Show the package's code in a notebook: the one-source mechanism.
 
-DESIGN.md section 2: the package defines every piece of code once; a
+CONTRIBUTING.md, "One source": the package defines every piece of code once; a
 chapter *shows* it with ``show(obj)`` right under its equation and then
 uses it. The displayed block starts with ``# lstm_tutorial/<module>.py:
 <qualified name>``; ``tests/test_source.py`` re-reads every such block

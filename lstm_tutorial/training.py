@@ -1,6 +1,9 @@
 """The book's one training loop, gradient clipping, perplexity, sampling.
 
-Chapter 1 introduces it; every later chapter trains through ``train``. A
+Chapter 1 introduces it; every chapter trains through ``fit``, the one
+recipe (an optimiser, global-norm clipping, evaluation every so many
+steps, an optional stop), which builds the ``gluon.Trainer`` and runs
+``train``. A
 task supplies an *objective*: a callable ``objective(net, batch)`` that
 returns a scalar loss (it may carry recurrent state between calls, as the
 language model does with sequential partitioning). ``train`` records the
@@ -10,8 +13,9 @@ or gradient (recorded as ``History.diverged_at``).
 
 Global-norm clipping (Pascanu et al. 2013): with ``g`` all gradients
 stacked, ``g <- g * min(1, theta / ||g||)``. MXNet's
-``gluon.utils.clip_global_norm`` is broken in numpy mode (DESIGN.md 6a),
-so the book has its own. Checked by ``tests/test_training.py``.
+``gluon.utils.clip_global_norm`` is broken in numpy mode,
+so the book has its own (MXNet 1.9.1). Checked by
+``tests/test_training.py``.
 """
 
 import math
@@ -116,6 +120,36 @@ def train(net, batches, objective, trainer, theta=1.0, evaluate=None,
     return history
 
 
+def fit(net, batches, objective, lr, theta=1.0, optimizer="adam",
+        evaluate=None, eval_every=None, history=None, stop=None):
+    """The book's training recipe: ``optimizer`` at ``lr`` through ``train``.
+
+    ``stop(history)``, if given, is asked before each batch; training ends
+    when it returns True (a live run that stops at a target accuracy).
+    """
+    trainer = make_trainer(net, lr, optimizer)
+    history = history if history is not None else History()
+    if stop is not None:
+        batches = _until(batches, lambda: stop(history))
+    return train(net, batches, objective, trainer, theta, evaluate,
+                 eval_every, history)
+
+
+def make_trainer(net, lr, optimizer="adam"):
+    """A ``gluon.Trainer`` over all of ``net``'s parameters."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    return gluon.Trainer(net.collect_params(), optimizer,
+                         {"learning_rate": lr})
+
+
+def _until(batches, done):
+    for batch in batches:
+        if done():
+            return
+        yield batch
+
+
 def cross_entropy(logits, labels):
     """Mean softmax cross-entropy; ``logits`` (..., V), ``labels`` (...)."""
     return -npx.pick(npx.log_softmax(logits), labels).mean()
@@ -166,8 +200,7 @@ def train_language_model(net, train_iter, val_iter, num_epochs, lr,
     """Train a character LM; one row per epoch with train and val ppl."""
     if num_epochs <= 0:
         raise ValueError(f"num_epochs must be positive, got {num_epochs}")
-    trainer = gluon.Trainer(net.collect_params(), optimizer,
-                            {"learning_rate": lr})
+    trainer = make_trainer(net, lr, optimizer)
     objective = LanguageModelObjective(train_iter.sequential)
     history = History()
     for epoch in range(1, num_epochs + 1):

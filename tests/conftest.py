@@ -14,7 +14,7 @@ npx.set_np()
 
 @pytest.fixture
 def other_ctx():
-    """A second context, standing in for a GPU (DESIGN.md section 6)."""
+    """A second context, standing in for a GPU (CONTRIBUTING.md, "Devices")."""
     return mx.cpu(1)
 
 

@@ -1,9 +1,11 @@
 """lstm_tutorial/bidirectional_lstm.py (chapter 4) and its task module.
 
-The bidirectional LSTM equals gluon's ``LSTM(bidirectional=True)``, the
-bidirectional RNN gluon's ``RNN(bidirectional=True)``; contexts and bad
-input; the segment-cue task and the bounds derived from it; and the
-stored three-seed results, checked claim by claim.
+Each half of the bidirectional layer sees its own side; MXNet's operator
+holding our weights computes what our layers do; the segment-cue task
+and the bounds derived from it; the labellers; and the stored three-seed
+results, checked claim by claim. The layer's conformance (equal to
+``gluon.rnn.LSTM(bidirectional=True)``, ``RNN`` and ``GRU``, contexts, bad
+input) is in ``tests/test_layers.py``.
 """
 
 import math
@@ -11,11 +13,19 @@ import math
 import mxnet as mx
 import numpy as onp
 import pytest
-from mxnet import autograd, np
+from mxnet import np
 
 from lstm_tutorial import bidirectional_lstm as bl
 from lstm_tutorial import bidirectional_lstm_tasks as tasks
-from lstm_tutorial import data, device, experiments, forget_gate, rnn, training
+from lstm_tutorial import (
+    data,
+    device,
+    experiments,
+    forget_gate,
+    layers,
+    rnn,
+    training,
+)
 
 T, B, D, H = 6, 3, 5, 4
 
@@ -62,120 +72,14 @@ def test_each_half_sees_its_own_side():
     assert (diff[k + 1:, H:] == 0).all() and (diff[:k + 1, H:] > 0).all()
 
 
-def _gluon_grads(reference, direction):
-    """(dW_x, dW_h, db) of one direction in our fused layout."""
-    g = {n.split("_", 1)[1]: p.grad()
-         for n, p in reference.collect_params().items()}
-    assert float(np.abs(g[f"{direction}_i2h_bias"]
-                        - g[f"{direction}_h2h_bias"]).max()) == 0
-    return (g[f"{direction}_i2h_weight"].T, g[f"{direction}_h2h_weight"].T,
-            g[f"{direction}_i2h_bias"])
-
-
-def _lstm_grads(cell):
-    if isinstance(cell, forget_gate.LSTMFused):
-        return tuple(p.grad() for p in (cell.W_x, cell.W_h, cell.b))
-    return tuple(np.concatenate([getattr(cell, f"{n}{g}").grad()
-                                 for g in forget_gate.GATES], axis=-1)
-                 for n in ("W_x", "W_h", "b_"))
-
-
-def _rnn_grads(layer):
-    return tuple(p.grad() for p in (layer.W_xh, layer.W_hh, layer.b_h))
-
-
-def _assert_close(name, ours, theirs):
-    diff = float(np.abs(ours - theirs).max())
-    scale = float(np.abs(theirs).max())
-    assert scale > 1e-4, f"{name} is trivially zero"
-    assert diff < 1e-5 and diff / scale < 1e-4, (name, diff, scale)
-
-
-def _compare(layer, grads_of, num_steps=T):
-    """Ours and gluon: outputs, final states, every gradient."""
-    X, reference = _inputs(num_steps=num_steps), bl.to_gluon(layer)
-    ours_state, gluon_state = _states(layer)
-    # a random loss with the scale of a mean, so that absolute float32
-    # differences mean something
-    head = np.random.normal(0, 1, (num_steps, B, layer.num_hiddens))
-    head = head / head.size
-    with autograd.record():
-        ours, (f_state, b_state) = layer(X, ours_state)
-        loss = (ours * head).sum() + sum(S.mean() for S in f_state + b_state)
-    loss.backward()
-    with autograd.record():
-        theirs, states = reference(X, gluon_state)
-        loss = (theirs * head).sum() + sum(S[0].mean() + S[1].mean()
-                                            for S in states)
-    loss.backward()
-    _assert_close("outputs", ours, theirs)
-    for k, S in enumerate(states):
-        _assert_close(f"final state {k} forward", f_state[k], S[0])
-        _assert_close(f"final state {k} backward", b_state[k], S[1])
-    for direction, part in (("l0", layer.f_layer), ("r0", layer.b_layer)):
-        for name, a, b in zip(("dW_x", "dW_h", "db"), grads_of(part),
-                              _gluon_grads(reference, direction)):
-            _assert_close(f"{direction} {name}", a, b)
-
-
-@pytest.mark.parametrize("fused", [False, True], ids=["readable", "fused"])
-def test_bilstm_equals_gluon_bidirectional_lstm(fused):
-    _compare(_bilstm(fused=fused), _lstm_grads, num_steps=20)
-
-
-def test_brnn_equals_gluon_bidirectional_rnn():
-    device.seed(4)
-    layer = bl.Bidirectional(rnn.RNNScratch(D, H, sigma=0.3),
-                             rnn.RNNScratch(D, H, sigma=0.3))
-    layer.initialize()
-    reference = bl.to_gluon(layer)
-    assert isinstance(reference, mx.gluon.rnn.RNN)
-    _compare(layer, _rnn_grads, num_steps=20)
-
-
 def test_operator_layers_equal_the_scratch_layers():
     """What the experiments run: MXNet's operator holding our weights."""
     layer, X = _bilstm(fused=True), _inputs()
-    fast = bl.Bidirectional(forget_gate.GluonLayer(layer.f_layer),
-                            forget_gate.GluonLayer(layer.b_layer))
+    fast = bl.Bidirectional(layers.GluonLayer(layer.f_layer),
+                            layers.GluonLayer(layer.b_layer))
     state, _ = _states(layer)
     assert float(np.abs(fast(X, state)[0] - layer(X, state)[0]).max()) < 1e-6
-    assert float(np.abs(bl.to_gluon(fast)(X) - layer(X)[0]).max()) < 1e-6
-
-
-def test_follows_its_context(other_ctx):
-    layer = _bilstm(ctx=other_ctx)
-    outputs, (f_state, b_state) = layer(_inputs(other_ctx))
-    assert outputs.ctx == other_ctx
-    assert all(S.ctx == other_ctx for S in f_state + b_state)
-    assert bl.to_gluon(layer)(_inputs(other_ctx)).ctx == other_ctx
-
-
-def test_inputs_and_states_on_another_context_are_refused(other_ctx):
-    layer = _bilstm(ctx=other_ctx)
-    with pytest.raises(ValueError, match=r"inputs is on cpu\(0\)"):
-        layer(_inputs(mx.cpu()))
-    f_state = layer.f_layer.begin_state(B, other_ctx)
-    b_state = layer.b_layer.begin_state(B, mx.cpu())
-    with pytest.raises(ValueError, match=r"state H is on cpu\(0\)"):
-        layer(_inputs(other_ctx), (f_state, b_state))
-
-
-@pytest.mark.parametrize("shape", [(T, B), (T, B, D + 1), (0, B, D)])
-def test_inputs_of_wrong_shape(shape):
-    with pytest.raises(ValueError, match=r"\(num_steps, batch_size, 5\)"):
-        _bilstm()(np.zeros(shape))
-
-
-def test_bad_states():
-    layer = _bilstm()
-    f_state, b_state = layer.begin_state(B, mx.cpu())
-    with pytest.raises(ValueError, match=r"pair \(forward state, backward"):
-        layer(_inputs(), f_state)  # (H, C) of one direction only
-    with pytest.raises(ValueError, match=r"pair \(forward state, backward"):
-        layer(_inputs(), (f_state,))
-    with pytest.raises(ValueError, match=r"must have shape \(3, 4\)"):
-        layer(_inputs(), layer.begin_state(B + 1, mx.cpu()))
+    assert float(np.abs(fast.to_gluon()(X) - layer(X)[0]).max()) < 1e-6
 
 
 def test_bad_layers():
@@ -183,13 +87,15 @@ def test_bad_layers():
         bl.Bidirectional(rnn.RNNScratch(D, H), "not a layer")
     with pytest.raises(ValueError, match="the same inputs"):
         bl.Bidirectional(rnn.RNNScratch(D, H), rnn.RNNScratch(D + 1, H))
-    with pytest.raises(TypeError, match="expected a Bidirectional"):
-        bl.to_gluon(rnn.RNNScratch(D, H))
     mixed = bl.Bidirectional(rnn.RNNScratch(D, H),
                              forget_gate.LSTMScratch(D, H))
     mixed.initialize()
-    with pytest.raises(ValueError, match="same kind of layer"):
-        bl.to_gluon(mixed)
+    with pytest.raises(ValueError, match="same gluon.rnn kind"):
+        mixed.to_gluon()
+    mlps = bl.Bidirectional(bl.WindowMLP(D, 1, H), bl.WindowMLP(D, 1, H))
+    mlps.initialize()
+    with pytest.raises(ValueError, match="same gluon.rnn kind"):
+        mlps.to_gluon()
     with pytest.raises(ValueError, match="must be a positive int"):
         bl.BiLSTMScratch(D, 0)
 
@@ -281,7 +187,7 @@ def test_expected_bound_formula():
 
 def test_window_mlp_sees_its_window_only():
     device.seed(5)
-    mlp = tasks.WindowMLP(D, radius=2, num_hiddens=H, sigma=0.5)
+    mlp = bl.WindowMLP(D, radius=2, num_hiddens=H, sigma=0.5)
     mlp.initialize()
     X = _inputs(num_steps=10)
     changed = X.copy()
@@ -291,7 +197,7 @@ def test_window_mlp_sees_its_window_only():
     diff = onp.abs((mlp(changed)[0] - outputs).asnumpy()).max(axis=(1, 2))
     assert (diff[4:9] > 0).all() and diff[:4].max() == diff[9:].max() == 0
     with pytest.raises(ValueError, match="radius must be an int >= 0"):
-        tasks.WindowMLP(D, -1, H)
+        bl.WindowMLP(D, -1, H)
 
 
 def _frame_shift(net, X, k):
@@ -317,7 +223,7 @@ def test_models_see_what_their_view_says():
     with pytest.raises(ValueError, match="kind must be one of"):
         bl.labeller("gru", 0)
     with pytest.raises(ValueError, match="delay must be an int >= 0"):
-        tasks.FrameClassifier(rnn.RNNScratch(D, H), 4, delay=-1)
+        bl.FrameClassifier(rnn.RNNScratch(D, H), 4, delay=-1)
 
 
 def test_budgets_are_comparable():
@@ -334,7 +240,7 @@ def test_a_few_steps_of_training_lower_the_loss():
     net = bl.labeller("bilstm", 0, mx.cpu())
     config = dict(tasks.CONFIG, eval_every=5)
     test, cues = tasks.test_set(mx.cpu(), size=8)
-    history = tasks.fit(net, 0, 10, config, test)
+    history = bl.fit(net, 0, 10, config, test)
     assert history.at("accuracy")[0] == [5, 10]
     assert history["loss"][-1] < history["loss"][0]
     split = tasks.accuracy_in_view(net, test, tasks.in_view(cues, None, 0))

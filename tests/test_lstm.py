@@ -1,9 +1,11 @@
 """lstm_tutorial/lstm.py and lstm_tasks.py (chapter 2): the 1997 LSTM.
 
-Readable equals fused equals ``gluon.rnn.LSTM`` with F = 1 (forward and
-gradients); contexts are followed; bad input is refused with a clear
-message; the temporal-order task is what the paper describes; and the
-stored three-seed results satisfy the chapter's claim.
+The cell's step is the paper's equations and its twin holds F = 1; the
+temporal-order task is what the paper describes; the classifier, its
+training and the gradient flow; and the stored three-seed results
+satisfy the chapter's claim. The cells' conformance (readable = fused =
+fast = ``gluon.rnn.LSTM`` with F = 1, contexts, bad input) is in
+``tests/test_layers.py``.
 """
 
 import mxnet as mx
@@ -14,7 +16,6 @@ from mxnet import autograd, np, npx
 from lstm_tutorial import device, experiments, lstm, lstm_tasks, rnn
 
 T, B, D, H = 7, 3, 5, 6
-CELLS = [lstm.LSTM1997Scratch, lstm.LSTM1997Fused, lstm.LSTM1997Fast]
 
 
 def _layer(cls=lstm.LSTM1997Scratch, ctx=None, sigma=0.3):
@@ -31,15 +32,6 @@ def _inputs(ctx=None):
 def _state(ctx=None):
     return (np.random.normal(0, 1, (B, H), ctx=ctx),
             np.random.normal(0, 1, (B, H), ctx=ctx))
-
-
-def _run(layer, X, state, head):
-    """Outputs, final (H, C) and gradients of a random linear loss."""
-    with autograd.record():
-        outputs, (H_T, C_T) = layer(X, state)
-        loss = (outputs * head).sum() + C_T.sum()
-    loss.backward()
-    return outputs, H_T, C_T
 
 
 def _max_diff(a, b):
@@ -77,58 +69,10 @@ def test_step_is_the_equations():
         H1.asnumpy(), sigmoid(affine("o")) * onp.tanh(C), atol=1e-6)
 
 
-def test_readable_equals_fused_both_ways():
-    readable, X, state = _layer(), _inputs(), _state()
-    head = np.random.normal(0, 1, (T, B, H))
-    fused = lstm.copy_weights(readable, lstm.LSTM1997Fused(D, H))
-    ours = _run(readable, X, state, head)
-    theirs = _run(fused, X, state, head)
-    for a, b in zip(ours, theirs):
-        assert _max_diff(a, b) < 1e-6
-    for k, g in enumerate(lstm.GATES):
-        for a, b in zip(lstm.gate_weights(readable)[g],
-                        lstm.gate_weights(fused)[g]):
-            assert _max_diff(a, b) == 0.0
-        cols = slice(k * H, (k + 1) * H)
-        assert _max_diff(getattr(readable, f"W_x{g}").grad(),
-                         fused.W_x.grad()[:, cols]) < 1e-6
-        assert _max_diff(getattr(readable, f"W_h{g}").grad(),
-                         fused.W_h.grad()[:, cols]) < 1e-6
-        assert _max_diff(getattr(readable, f"b_{g}").grad(),
-                         fused.b.grad()[cols]) < 1e-6
-    back = lstm.copy_weights(_layer(lstm.LSTM1997Fused, sigma=0.5),
-                             _layer())
-    assert _max_diff(back(X)[0], _layer(lstm.LSTM1997Fused, sigma=0.5)(X)[0]
-                     ) < 1e-6
-
-
-def test_fast_path_equals_readable_outputs_and_gradients():
-    readable, X, state = _layer(), _inputs(), _state()
-    head = np.random.normal(0, 1, (T, B, H))
-    fused = lstm.copy_weights(readable, lstm.LSTM1997Fused(D, H))
-    quick = lstm.copy_weights(readable, lstm.LSTM1997Fast(D, H))
-    for a, b in zip(_run(fused, X, state, head), _run(quick, X, state, head)):
-        assert _max_diff(a, b) < 1e-6
-    for p, q in zip((fused.W_x, fused.W_h, fused.b),
-                    (quick.W_x, quick.W_h, quick.b)):
-        assert float(np.abs(p.grad()).max()) > 1e-3
-        assert _max_diff(p.grad(), q.grad()) < 1e-6
-    assert len(quick._graphs) == 1
-    assert quick(X[:3])[0].shape == (3, B, H) and len(quick._graphs) == 2
-
-
 def test_fast_path_draws_what_the_fused_cell_draws():
-    for a, b in zip(lstm.gate_weights(_layer(lstm.LSTM1997Fused)).values(),
-                    lstm.gate_weights(_layer(lstm.LSTM1997Fast)).values()):
-        for x, y in zip(a, b):
-            assert _max_diff(x, y) == 0.0
-
-
-def test_fused_step_equals_readable_step():
-    readable, X_t, state = _layer(), _inputs()[0], _state()
-    fused = lstm.copy_weights(readable, lstm.LSTM1997Fused(D, H))
-    for a, b in zip(readable.step(X_t, state), fused.step(X_t, state)):
-        assert _max_diff(a, b) < 1e-6
+    for x, y in zip(_layer(lstm.LSTM1997Fused).fused_weights(),
+                    _layer(lstm.LSTM1997Fast).fused_weights()):
+        assert _max_diff(x, y) == 0.0
 
 
 def test_forget_bias_makes_the_gate_exactly_one():
@@ -136,98 +80,24 @@ def test_forget_bias_makes_the_gate_exactly_one():
     assert gate.dtype == onp.float32 and float(gate[0]) == 1.0
 
 
-@pytest.mark.parametrize("cls", CELLS)
-def test_equals_gluon_lstm_forward_and_gradients(cls):
-    layer, X, (H0, C0) = _layer(cls), _inputs(), _state()
-    head = np.random.normal(0, 1, (T, B, H))
-    reference = lstm.to_gluon(layer)
-    ours, H_ours, C_ours = _run(layer, X, (H0, C0), head)
-    with autograd.record():
-        theirs, (H_theirs, C_theirs) = reference(X, [H0[None], C0[None]])
-        loss = (theirs * head).sum() + C_theirs.sum()
-    loss.backward()
-    assert _max_diff(ours, theirs) < 1e-5
-    assert _max_diff(H_ours, H_theirs[0]) < 1e-5
-    assert _max_diff(C_ours, C_theirs[0]) < 1e-5
-    grads = {n.split("_", 1)[1]: p.grad()
-             for n, p in reference.collect_params().items()}
-    rows = {"i": slice(0, H), "c": slice(2 * H, 3 * H),
-            "o": slice(3 * H, 4 * H)}
-    ours_fused = lstm.copy_weights(layer, lstm.LSTM1997Fused(D, H))
-    _run(ours_fused, X, (H0, C0), head)  # gradients in fused layout
-    for k, g in enumerate(lstm.GATES):
-        cols = slice(k * H, (k + 1) * H)
-        pairs = [(ours_fused.W_x.grad()[:, cols].T,
-                  grads["l0_i2h_weight"][rows[g]]),
-                 (ours_fused.W_h.grad()[:, cols].T,
-                  grads["l0_h2h_weight"][rows[g]]),
-                 (ours_fused.b.grad()[cols], grads["l0_i2h_bias"][rows[g]]),
-                 (ours_fused.b.grad()[cols], grads["l0_h2h_bias"][rows[g]])]
-        for a, b in pairs:
-            assert float(np.abs(a).max()) > 1e-3  # not trivially zero
-            assert _max_diff(a, b) < 1e-5
+def test_the_twin_has_f_rows_that_hold_the_gate_at_one():
+    layer = _layer()
+    i2h_weight, h2h_weight, i2h_bias, h2h_bias = layer.gluon_weights()
+    f = slice(H, 2 * H)  # gluon's rows: i, f, c, o
+    assert i2h_weight.shape == (4 * H, D) and h2h_weight.shape == (4 * H, H)
+    assert float(np.abs(i2h_weight[f]).max()) == 0.0
+    assert float(np.abs(h2h_weight[f]).max()) == 0.0
+    assert (i2h_bias[f].asnumpy() == lstm.FORGET_BIAS).all()
+    assert float(np.abs(h2h_bias).max()) == 0.0
+    onp.testing.assert_array_equal(i2h_bias[:H].asnumpy(),
+                                   layer.b_i.data().asnumpy())
 
 
-@pytest.mark.parametrize("cls", CELLS)
-def test_follows_its_context(cls, other_ctx):
-    layer = _layer(cls, ctx=other_ctx)
-    outputs, (H_T, C_T) = layer(_inputs(other_ctx))
-    assert outputs.ctx == H_T.ctx == C_T.ctx == other_ctx
-    out, _ = lstm.to_gluon(layer)(_inputs(other_ctx),
-                                  [np.zeros((1, B, H), ctx=other_ctx)] * 2)
-    assert out.ctx == other_ctx
-    twin = lstm.copy_weights(layer, lstm.LSTM1997Scratch(D, H))
-    assert twin(_inputs(other_ctx))[0].ctx == other_ctx
+def test_models_follow_their_context(other_ctx):
     net = lstm.classifier("lstm", ctx=other_ctx)
     X, lengths, labels = lstm_tasks.test_set(other_ctx, size=4)
     assert net(X, lengths).ctx == other_ctx
     assert len(lstm.cell_gradient_norms(net, X[:20], labels)) == 20
-
-
-@pytest.mark.parametrize("cls", CELLS)
-def test_other_context_is_refused(cls, other_ctx):
-    layer = _layer(cls, ctx=other_ctx)
-    with pytest.raises(ValueError, match=r"inputs is on cpu\(0\)"):
-        layer(_inputs(mx.cpu()))
-    H0, C0 = layer.begin_state(B, other_ctx)
-    with pytest.raises(ValueError, match=r"state H is on cpu\(0\)"):
-        layer(_inputs(other_ctx), (H0.as_in_ctx(mx.cpu()), C0))
-    with pytest.raises(ValueError, match=r"state C is on cpu\(0\)"):
-        layer(_inputs(other_ctx), (H0, C0.as_in_ctx(mx.cpu())))
-
-
-@pytest.mark.parametrize("shape", [(T, B), (T, B, D + 1), (0, B, D)])
-@pytest.mark.parametrize("cls", CELLS)
-def test_inputs_of_wrong_shape(cls, shape):
-    with pytest.raises(ValueError, match=r"\(num_steps, batch_size, 5\)"):
-        _layer(cls)(np.zeros(shape))
-
-
-@pytest.mark.parametrize("cls", CELLS)
-def test_state_of_wrong_batch_size_or_arity(cls):
-    layer = _layer(cls)
-    H0, C0 = layer.begin_state(B + 1, mx.cpu())
-    with pytest.raises(ValueError, match=r"state H must have shape \(3, 6"):
-        layer(_inputs(), (H0, C0))
-    with pytest.raises(ValueError, match="state must be a pair"):
-        layer(_inputs(), (H0[:B],))
-
-
-@pytest.mark.parametrize("num_inputs, num_hiddens", [(0, 4), (4, -1),
-                                                     (4, 2.0)])
-@pytest.mark.parametrize("cls", CELLS)
-def test_sizes_must_be_positive_ints(cls, num_inputs, num_hiddens):
-    with pytest.raises(ValueError, match="must be a positive int"):
-        cls(num_inputs, num_hiddens)
-
-
-def test_copy_weights_refuses_mismatches():
-    with pytest.raises(ValueError, match="sizes differ"):
-        lstm.copy_weights(_layer(), lstm.LSTM1997Fused(D, H + 1))
-    with pytest.raises(TypeError, match="expected a 1997 LSTM"):
-        lstm.copy_weights(_layer(), rnn.RNNScratch(D, H))
-    with pytest.raises(TypeError, match="expected a 1997 LSTM"):
-        lstm.to_gluon(rnn.RNNScratch(D, H))
 
 
 # The temporal-order task (Hochreiter & Schmidhuber 1997, experiment 6a).
@@ -306,7 +176,7 @@ def test_classifier_reads_each_sequence_at_its_end(kind):
     with pytest.raises(ValueError, match="kind must be 'lstm' or 'rnn'"):
         lstm.classifier("gru")
     with pytest.raises(ValueError, match="num_classes must be a positive"):
-        lstm_tasks.SequenceClassifier(rnn.RNNScratch(D, H), 0)
+        lstm.SequenceClassifier(rnn.RNNScratch(D, H), 0)
 
 
 def test_rnn_starts_orthogonal():
@@ -318,10 +188,10 @@ def test_fit_records_accuracy_and_stops_at_target():
     device.seed(0)
     net = lstm.classifier("lstm", num_hiddens=4, ctx=mx.cpu())
     test = lstm_tasks.test_set(mx.cpu(), size=16)
-    history = lstm_tasks.fit(net, 0, num_steps=4, batch_size=4, test=test,
+    history = lstm.fit(net, 0, num_steps=4, batch_size=4, test=test,
                              eval_every=2)
     assert history["step"][-1] == 4 and history.at("accuracy")[0] == [2, 4]
-    stopped = lstm_tasks.fit(net, 0, num_steps=4, batch_size=4, test=test,
+    stopped = lstm.fit(net, 0, num_steps=4, batch_size=4, test=test,
                              eval_every=1, target=0.0)
     assert stopped.at("accuracy")[0] == [1]  # target 0 is met at once
 

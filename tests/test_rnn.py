@@ -1,9 +1,10 @@
-"""lstm_tutorial/rnn.py (chapter 1): the scratch RNN equals gluon's."""
+"""lstm_tutorial/rnn.py (chapter 1): the RNN's step, the language model
+and the gradient norms. The layer's conformance (shapes, contexts, bad
+input, equality with ``gluon.rnn.RNN``) is in ``tests/test_layers.py``."""
 
-import mxnet as mx
 import numpy as onp
 import pytest
-from mxnet import autograd, np, npx
+from mxnet import np, npx
 
 from lstm_tutorial import device, rnn
 
@@ -22,73 +23,15 @@ def _inputs(ctx=None):
     return np.random.normal(0, 1, (T, B, D), ctx=ctx)
 
 
-def test_shapes_and_state():
-    layer = _layer()
-    outputs, (H_T,) = layer(_inputs())
-    assert outputs.shape == (T, B, H) and H_T.shape == (B, H)
-    onp.testing.assert_array_equal(outputs[-1].asnumpy(), H_T.asnumpy())
-    assert float(np.abs(outputs).max()) < 1  # tanh range
-
-
-def test_equals_gluon_rnn_forward_and_gradients():
-    layer, X = _layer(), _inputs()
-    reference = rnn.to_gluon(layer)
+def test_step_is_the_equation():
+    layer, X_t = _layer(), _inputs()[0]
     H0 = np.random.normal(0, 1, (B, H))
-    head = np.random.normal(0, 1, (T, B, H))  # a random loss direction
-    with autograd.record():
-        ours, (H_ours,) = layer(X, (H0,))
-        loss_ours = (ours * head).sum()
-    loss_ours.backward()
-    with autograd.record():
-        theirs, (H_theirs,) = reference(X, [H0[None]])
-        loss_theirs = (theirs * head).sum()
-    loss_theirs.backward()
-    assert float(np.abs(ours - theirs).max()) < 1e-5
-    assert float(np.abs(H_ours - H_theirs[0]).max()) < 1e-5
-    grads = {n.split("_", 1)[1]: p.grad()
-             for n, p in reference.collect_params().items()}
-    pairs = [(layer.W_xh.grad().T, grads["l0_i2h_weight"]),
-             (layer.W_hh.grad().T, grads["l0_h2h_weight"]),
-             (layer.b_h.grad(), grads["l0_i2h_bias"]),
-             (layer.b_h.grad(), grads["l0_h2h_bias"])]
-    for ours_grad, theirs_grad in pairs:
-        assert float(np.abs(ours_grad).max()) > 1e-3  # not trivially zero
-        assert float(np.abs(ours_grad - theirs_grad).max()) < 1e-5
-
-
-def test_follows_its_context(other_ctx):
-    layer = _layer(ctx=other_ctx)
-    outputs, (H_T,) = layer(_inputs(other_ctx))
-    assert outputs.ctx == H_T.ctx == other_ctx
-    assert rnn.to_gluon(layer)(_inputs(other_ctx)).ctx == other_ctx
-
-
-def test_inputs_on_another_context_are_refused(other_ctx):
-    layer = _layer(ctx=other_ctx)
-    with pytest.raises(ValueError, match=r"inputs is on cpu\(0\)"):
-        layer(_inputs(mx.cpu()))
-    state = layer.begin_state(B, mx.cpu())
-    with pytest.raises(ValueError, match=r"state is on cpu\(0\)"):
-        layer(_inputs(other_ctx), state)
-
-
-@pytest.mark.parametrize("shape", [(T, B), (T, B, D + 1), (0, B, D)])
-def test_inputs_of_wrong_shape(shape):
-    with pytest.raises(ValueError, match=r"\(num_steps, batch_size, 5\)"):
-        _layer()(np.zeros(shape))
-
-
-def test_state_of_wrong_batch_size():
-    layer = _layer()
-    with pytest.raises(ValueError, match=r"state must have shape \(3, 6\)"):
-        layer(_inputs(), layer.begin_state(B + 1, mx.cpu()))
-
-
-@pytest.mark.parametrize("num_inputs, num_hiddens", [(0, 4), (4, -1),
-                                                     (4, 2.0)])
-def test_sizes_must_be_positive_ints(num_inputs, num_hiddens):
-    with pytest.raises(ValueError, match="must be a positive int"):
-        rnn.RNNScratch(num_inputs, num_hiddens)
+    (H1,) = layer.step(X_t, (H0,))
+    W_xh, W_hh, b_h = (p.data().asnumpy() for p in
+                       (layer.W_xh, layer.W_hh, layer.b_h))
+    expected = onp.tanh(X_t.asnumpy() @ W_xh + H0.asnumpy() @ W_hh + b_h)
+    onp.testing.assert_allclose(H1.asnumpy(), expected, atol=1e-6)
+    assert layer.GATES == ("h",) and layer.STATE == ("H",)
 
 
 def _lm(vocab_size=6, num_hiddens=H, sigma=0.3):

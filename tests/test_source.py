@@ -1,4 +1,4 @@
-"""lstm_tutorial/source.py and the one-source rule (DESIGN.md section 2).
+"""lstm_tutorial/source.py and the one-source rule (CONTRIBUTING.md, "One source").
 
 The package defines the code; chapters show it with ``show``. The code
 blocks stored in the notebooks must equal the package's current code.
@@ -17,7 +17,7 @@ from notebook_checks import chapters, load, resolve, shown_sources
 def test_show_renders_package_code():
     shown = show(rnn.RNNScratch.step)
     assert str(shown).startswith("# lstm_tutorial/rnn.py: "
-                                 "RNNScratch.step\ndef step(self, X_t, H):")
+                                 "RNNScratch.step\ndef step(self, X_t, state):")
     assert shown._repr_markdown_().startswith("```python\n# lstm_tutorial")
 
 

@@ -1,11 +1,13 @@
 """The package's shape: import order is chapter order; no book tooling.
 
-STYLE.md: a module imports only modules of earlier chapters (or the
-infrastructure), so the import graph is the course order. DESIGN.md
-section 6: no context is named outside device.py.
+CONTRIBUTING.md, "Layout": a module imports only modules of earlier
+chapters (or the infrastructure), so the import graph is the course
+order; a ``*_tasks`` module holds its task only (no model, no training
+run); "Devices": no context is named outside device.py.
 """
 
 import ast
+import inspect
 import subprocess
 import sys
 
@@ -25,8 +27,8 @@ def _modules():
 
 def _chapter_of(name):
     """Index of a chapter module, or of the chapter a companion helps
-    (``*_tasks``: its data and tasks; ``*_fast``: its fast path)."""
-    base = name.removesuffix("_tasks").removesuffix("_fast")
+    (``*_tasks``: its data and tasks)."""
+    base = name.removesuffix("_tasks")
     return CHAPTERS.index(base) if base in CHAPTERS else None
 
 
@@ -84,3 +86,68 @@ def test_contexts_are_named_only_in_device():
             text = path.read_text()
             for bad in ("mx.cpu(", "mx.gpu(", "npx.cpu(", "npx.gpu("):
                 assert bad not in text, f"{path.name} names {bad}"
+
+
+# What a task module may not hold: a model (a Block) or a training run.
+MODEL_BASES = ("Block", "HybridBlock", "Recurrent", "Gated", "Readable",
+               "Fused", "SequenceClassifier")
+TRAINING_CALLS = ("Trainer", "train", "fit", "backward", "record",
+                  "train_language_model")
+
+
+def _task_module_offences(tree):
+    """Classes built on a model base and training calls, as sentences."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases = {getattr(b, "attr", getattr(b, "id", "")) for b in
+                     node.bases}
+            if bases & set(MODEL_BASES):
+                found.append(f"class {node.name} is a model")
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in TRAINING_CALLS:
+                found.append(f"calls {name}() at line {node.lineno}")
+    return found
+
+
+def test_task_modules_hold_the_task_only():
+    tasks = [n for n in _modules() if n.endswith("_tasks")]
+    assert len(tasks) == 6, tasks
+    for name in tasks:
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+        assert _task_module_offences(tree) == [], name
+
+
+def test_a_model_or_a_training_run_in_a_task_module_is_found():
+    model = "class Net(gluon.Block):\n    pass\n"
+    run = "def go(net):\n    return training.fit(net, [], None, 0.1)\n"
+    trainer = "t = gluon.Trainer(net.collect_params(), 'adam')\n"
+    assert _task_module_offences(ast.parse(model)) == ["class Net is a model"]
+    assert _task_module_offences(ast.parse(run)) == ["calls fit() at line 2"]
+    assert _task_module_offences(ast.parse(trainer)) == [
+        "calls Trainer() at line 1"]
+
+
+def _reads_inputs_and_state(cls):
+    """A layer's signature: ``forward(inputs, state=None)``."""
+    forward = getattr(cls, "forward", None)
+    if forward is None:
+        return False
+    return list(inspect.signature(forward).parameters)[1:3] == [
+        "inputs", "state"]
+
+
+def test_every_recurrent_layer_is_built_on_the_protocol():
+    from lstm_tutorial import layers
+
+    found = []
+    for name in _modules():
+        module = __import__(f"lstm_tutorial.{name}", fromlist=["_"])
+        for obj in vars(module).values():
+            if (isinstance(obj, type) and obj.__module__ == module.__name__
+                    and _reads_inputs_and_state(obj)):
+                found.append(obj.__name__)
+                assert issubclass(obj, layers.Recurrent), obj
+    assert {"RNNScratch", "LSTM1997Scratch", "LSTMFused", "VariantFast",
+            "GRUScratch", "Bidirectional", "WindowMLP"} <= set(found)
