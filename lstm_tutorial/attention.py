@@ -68,13 +68,8 @@ def _check_inputs(queries, keys, values, valid_lens, query_size, key_size,
                              f"{X.shape[2]}")
     if valid_lens is not None:
         device.check_context("valid_lens", valid_lens, ctx)
-        if valid_lens.shape != (B,):
-            raise ValueError(f"valid_lens must have shape ({B},) "
-                             f"(batch_size,), got {valid_lens.shape}")
-        low, high = int(valid_lens.min()), int(valid_lens.max())
-        if low < 1 or high > K:
-            raise ValueError(f"valid_lens must lie in 1..{K} (the number of "
-                             f"keys), got values in {low}..{high}")
+        layers.check_lengths("valid_lens", valid_lens, B, K,
+                             "the number of keys")
 
 
 class AdditiveAttention(gluon.Block):

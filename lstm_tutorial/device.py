@@ -1,8 +1,9 @@
 """Device selection and seeding: the only module that names a context.
 
-CONTRIBUTING.md, "Devices". ``device()`` reads ``LSTM_TUTORIAL_DEVICE`` (``cpu``,
-``gpu`` or ``auto``; default ``auto``: a GPU when MXNet sees one). Every
-array and parameter in the book is created on the context it returns.
+CONTRIBUTING.md, "Devices". ``device()`` reads ``LSTM_TUTORIAL_DEVICE``
+(``cpu``, ``gpu`` or ``auto``; default ``auto``: a GPU when MXNet sees
+one). Every array and parameter in the book is created on the context it
+returns.
 ``check_context`` turns a context mismatch into a clear error instead of
 MXNet's stack trace (plain ``mxnet.np`` ops silently mix ``cpu(0)`` and
 ``cpu(1)`` operands). Checked by ``tests/test_device.py``.

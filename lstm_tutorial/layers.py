@@ -37,8 +37,9 @@ from mxnet import gluon, init, nd, np
 from . import device
 
 __all__ = ["DTYPE", "check_sizes", "check_dtype", "check_sequence",
-           "check_state", "Recurrent", "Gated", "Readable", "Fused",
-           "GluonLayer", "blank", "copy_weights"]
+           "check_state", "check_lengths", "check_gated", "Recurrent",
+           "Gated", "Readable", "Fused", "GluonLayer", "blank",
+           "copy_weights"]
 
 DTYPE = onp.dtype("float32")  # every weight of the book
 GLUON_NAMES = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
@@ -195,6 +196,24 @@ class Gated(Recurrent):
         return reference
 
 
+def check_lengths(name, lengths, batch_size, longest, unit):
+    """Check ``lengths`` holds one length in [1, longest] per sequence."""
+    if lengths.shape != (batch_size,):
+        raise ValueError(f"{name} must have shape ({batch_size},) "
+                         f"(batch_size,), got {lengths.shape}")
+    low, high = int(lengths.min()), int(lengths.max())
+    if low < 1 or high > longest:
+        raise ValueError(f"{name} must lie in [1, {longest}] ({unit}), got "
+                         f"values in [{low}, {high}]")
+
+
+def check_gated(what, layer):
+    """Raise ``TypeError`` unless ``layer`` is a ``Gated`` layer."""
+    if not isinstance(layer, Gated):
+        raise TypeError(f"{what} a gated layer of the book, got "
+                        f"{type(layer).__name__}")
+
+
 def _gluon_params(reference):
     """A gluon layer's parameters without its prefix: ``l0_i2h_weight``."""
     return {name.split("_", 1)[1]: p
@@ -295,9 +314,7 @@ class GluonLayer(Recurrent):
     """
 
     def __init__(self, layer):
-        if not isinstance(layer, Gated):
-            raise TypeError("GluonLayer wraps a gated layer of the book, "
-                            f"got {type(layer).__name__}")
+        check_gated("GluonLayer wraps", layer)
         super().__init__(layer.num_inputs, layer.num_hiddens)
         self.kind, self.STATE = type(layer), layer.STATE
         self.GLUON, self.GLUON_OPTIONS = layer.GLUON, layer.GLUON_OPTIONS
@@ -330,10 +347,8 @@ def copy_weights(source, target):
     A ``target`` not yet initialised is initialised on the source's
     context first. Returns ``target``.
     """
-    for name, layer in (("source", source), ("target", target)):
-        if not isinstance(layer, Gated):
-            raise TypeError(f"{name} must be a gated layer of the book, got "
-                            f"{type(layer).__name__}")
+    check_gated("source must be", source)
+    check_gated("target must be", target)
     if (source.GATES, source.num_inputs, source.num_hiddens) != (
             target.GATES, target.num_inputs, target.num_hiddens):
         raise ValueError(

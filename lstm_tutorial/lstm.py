@@ -146,7 +146,8 @@ class SequenceClassifier(gluon.Block):
         outputs, _ = self.layer(inputs)  # (num_steps, batch_size, H)
         if lengths is None:
             return outputs[-1]
-        lstm_tasks.check_lengths(lengths, inputs.shape[:2])
+        layers.check_lengths("lengths", lengths, inputs.shape[1],
+                             inputs.shape[0], "num_steps")
         rows = np.arange(inputs.shape[1], ctx=inputs.ctx, dtype="int32")
         return outputs[lengths - 1, rows]
 

@@ -94,19 +94,6 @@ def batches(num_batches, batch_size, seed, ctx, **task):
         yield to_batch(*temporal_order(batch_size, rng, **task), ctx)
 
 
-def check_lengths(lengths, shape):
-    """Check ``lengths`` holds one length in [1, num_steps] per sequence;
-    ``shape`` is the inputs' (num_steps, batch_size)."""
-    num_steps, batch_size = shape
-    if lengths.shape != (batch_size,):
-        raise ValueError(f"lengths must have shape ({batch_size},) "
-                         f"(batch_size,), got {lengths.shape}")
-    low, high = int(lengths.min()), int(lengths.max())
-    if low < 1 or high > num_steps:
-        raise ValueError(f"lengths must lie in [1, {num_steps}] "
-                         f"(num_steps), got values in [{low}, {high}]")
-
-
 def objective(net, batch):
     """Softmax cross-entropy of the classes, asked for at the end only."""
     X, lengths, labels = batch

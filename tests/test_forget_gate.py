@@ -15,32 +15,29 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from lstm_tutorial import device, experiments, lstm, lstm_tasks
+from lstm_tutorial import experiments, lstm, lstm_tasks
 from lstm_tutorial import forget_gate as fg
 from lstm_tutorial import forget_gate_tasks as tasks
+
+from helpers import max_diff, normal, seeded_layer
 
 T, B, D, H = 20, 3, 5, 6
 CELLS = [fg.LSTMScratch, fg.LSTMFused, fg.LSTMFast]
 
 
 def _layer(cls=fg.LSTMScratch, ctx=None, sigma=0.3, **biases):
-    device.seed(1)
-    layer = cls(D, H, sigma=sigma, **biases)
-    layer.initialize(ctx=ctx)
-    return layer
+    return seeded_layer(cls, D, H, ctx=ctx, sigma=sigma, **biases)
 
 
 def _inputs(ctx=None):
-    return np.random.normal(0, 1, (T, B, D), ctx=ctx)
+    return normal(T, B, D, ctx=ctx)
 
 
 def _state(ctx=None):
-    return (np.random.normal(0, 1, (B, H), ctx=ctx),
-            np.random.normal(0, 1, (B, H), ctx=ctx))
+    return normal(B, H, ctx=ctx), normal(B, H, ctx=ctx)
 
 
-def _max_diff(a, b):
-    return float(np.abs(a - b).max())
+_max_diff = max_diff
 
 
 def test_shapes_and_gate_biases():

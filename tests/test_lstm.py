@@ -15,27 +15,25 @@ from mxnet import autograd, np, npx
 
 from lstm_tutorial import device, experiments, lstm, lstm_tasks, rnn
 
+from helpers import max_diff, normal, seeded_layer
+
 T, B, D, H = 7, 3, 5, 6
 
 
 def _layer(cls=lstm.LSTM1997Scratch, ctx=None, sigma=0.3):
-    device.seed(1)
-    layer = cls(D, H, sigma=sigma, input_gate_bias=-1.0)
-    layer.initialize(ctx=ctx)
-    return layer
+    return seeded_layer(cls, D, H, ctx=ctx, sigma=sigma,
+                        input_gate_bias=-1.0)
 
 
 def _inputs(ctx=None):
-    return np.random.normal(0, 1, (T, B, D), ctx=ctx)
+    return normal(T, B, D, ctx=ctx)
 
 
 def _state(ctx=None):
-    return (np.random.normal(0, 1, (B, H), ctx=ctx),
-            np.random.normal(0, 1, (B, H), ctx=ctx))
+    return normal(B, H, ctx=ctx), normal(B, H, ctx=ctx)
 
 
-def _max_diff(a, b):
-    return float(np.abs(a - b).max())
+_max_diff = max_diff
 
 
 def test_shapes_state_and_input_gate_bias():

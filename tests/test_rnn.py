@@ -8,6 +8,8 @@ from mxnet import np, npx
 
 from lstm_tutorial import device, rnn
 
+from helpers import tiny_lm
+
 T, B, D, H = 7, 3, 5, 6
 
 
@@ -35,11 +37,7 @@ def test_step_is_the_equation():
 
 
 def _lm(vocab_size=6, num_hiddens=H, sigma=0.3):
-    device.seed(2)
-    lm = rnn.RNNLMScratch(rnn.RNNScratch(vocab_size, num_hiddens, sigma),
-                          vocab_size, sigma)
-    lm.initialize()
-    return lm
+    return tiny_lm(vocab_size, num_hiddens, sigma, seed=2)
 
 
 def test_language_model_shapes_and_errors():

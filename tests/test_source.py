@@ -1,4 +1,5 @@
-"""lstm_tutorial/source.py and the one-source rule (CONTRIBUTING.md, "One source").
+"""lstm_tutorial/source.py and the one-source rule (CONTRIBUTING.md,
+"One source").
 
 The package defines the code; chapters show it with ``show``. The code
 blocks stored in the notebooks must equal the package's current code.
@@ -16,8 +17,9 @@ from notebook_checks import chapters, load, resolve, shown_sources
 
 def test_show_renders_package_code():
     shown = show(rnn.RNNScratch.step)
-    assert str(shown).startswith("# lstm_tutorial/rnn.py: "
-                                 "RNNScratch.step\ndef step(self, X_t, state):")
+    assert str(shown).startswith(
+        "# lstm_tutorial/rnn.py: RNNScratch.step\n"
+        "def step(self, X_t, state):")
     assert shown._repr_markdown_().startswith("```python\n# lstm_tutorial")
 
 

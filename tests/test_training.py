@@ -4,7 +4,9 @@ import numpy as onp
 import pytest
 from mxnet import gluon, init, np
 
-from lstm_tutorial import data, device, rnn, training
+from lstm_tutorial import data, device, training
+
+from helpers import tiny_lm
 
 
 def _linear(ctx=None):
@@ -81,6 +83,32 @@ def test_train_stops_at_divergence():
     assert float(net.weight.data().sum()) == 0.0  # no update applied
 
 
+def test_fit_is_train_with_its_optimiser_and_stops_when_asked():
+    runs = []
+    for make in (lambda net: training.fit(
+            net, _regression_batches(30, onp.random.RandomState(0)), _mse,
+            0.1, theta=None, optimizer="sgd"),
+                 lambda net: training.train(
+            net, _regression_batches(30, onp.random.RandomState(0)), _mse,
+            gluon.Trainer(net.collect_params(), "sgd",
+                          {"learning_rate": 0.1}), theta=None)):
+        net = _linear()
+        runs.append((make(net)["loss"], net.weight.data().asnumpy()))
+    assert runs[0][0] == runs[1][0]  # the same steps, bit for bit
+    onp.testing.assert_array_equal(runs[0][1], runs[1][1])
+    net = _linear()
+    history = training.fit(
+        net, _regression_batches(30, onp.random.RandomState(0)), _mse, 0.1,
+        stop=lambda h: len(h["loss"]) >= 4)
+    assert history.last("step") == 4
+
+
+@pytest.mark.parametrize("lr", [0, -0.1, None, "0.1", True])
+def test_fit_rejects_a_bad_learning_rate(lr):
+    with pytest.raises(ValueError, match="lr must be a positive number"):
+        training.fit(_linear(), [], _mse, lr)
+
+
 def test_bad_eval_every():
     with pytest.raises(ValueError, match="eval_every"):
         training.train(_linear(), [], _mse, None, evaluate=dict,
@@ -88,11 +116,7 @@ def test_bad_eval_every():
 
 
 def _tiny_lm(vocab_size=5, num_hiddens=4, sigma=0.5):
-    device.seed(0)
-    lm = rnn.RNNLMScratch(rnn.RNNScratch(vocab_size, num_hiddens, sigma),
-                          vocab_size, sigma)
-    lm.initialize()
-    return lm
+    return tiny_lm(vocab_size, num_hiddens, sigma, seed=0)
 
 
 def test_uniform_model_has_perplexity_vocab_size():
