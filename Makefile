@@ -77,9 +77,11 @@ execute: env
 	$(KERNEL_ENV) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=900 $(if $(NB),$(NB),$(NOTEBOOKS))
 
-# The multi-seed experiments behind the chapters' stored results.
+# The multi-seed experiments behind the chapters' stored results: the
+# seeds not yet stored (a stopped run resumes); RERUN=1 computes the
+# stored ones again, to check that they reproduce.
 experiments: env
-	$(BIN)/python -m lstm_tutorial.experiments all
+	$(BIN)/python -m lstm_tutorial.experiments all $(if $(RERUN),--rerun)
 
 # Benchmarks, run by hand (never part of make test): training throughput
 # and memory of the LSTM layers, and each chapter's re-execution time.

@@ -2,7 +2,7 @@
 
     python -m lstm_tutorial.experiments list
     python -m lstm_tutorial.experiments NAME [--seeds 0 1 2] [--out DIR]
-                                             [--jobs N]
+                                             [--jobs N] [--rerun] [--replace]
     python -m lstm_tutorial.experiments all       (what ``make experiments``
                                                    runs)
 
@@ -13,6 +13,21 @@ versions and the machine, and the chapter loads and plots that file while
 its notebook runs one seed live. Each chapter's test file checks that the
 stored results satisfy the chapter's claim on every seed.
 
+Nothing computed is lost:
+
+- every argument is checked before any training (the experiment names,
+  the seeds, the jobs, and that ``--out`` is a folder that can be
+  written);
+- each seed's result is merged into the stored record and written as
+  soon as that seed is done, so a run stopped half way keeps what it
+  finished, and a run started again skips the seeds already stored
+  (``--rerun`` computes them again; ``--replace`` starts a new record,
+  dropping the seeds not asked for);
+- a record is written to a temporary file in the same folder and renamed
+  over the old one, so a full disk or a crash leaves the old file whole;
+- the workers stop with the command (Ctrl-C, SIGTERM, or the command
+  killed outright).
+
 The seeds run in ``--jobs`` processes side by side (by default as many as
 there are runs and CPUs; with ``all``, every experiment's seeds share one
 pool, so no core idles at the end of an experiment). Each process
@@ -22,14 +37,17 @@ to go faster without changing results (README, "Threads").
 """
 
 import argparse
+import ctypes
 import importlib
 import json
 import multiprocessing
 import os
 import platform
+import signal
 import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import CHAPTER_MODULES, __version__
@@ -63,7 +81,39 @@ def load_results(name, out=None):
         raise FileNotFoundError(
             f"{path} does not exist: run `python -m lstm_tutorial."
             f"experiments {name}` (or `make experiments`)")
-    return json.loads(path.read_text())
+    return _read(path)
+
+
+def _read(path):
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is not a readable results file ({exc}): "
+                         "restore it (git checkout) or run with --replace"
+                         ) from exc
+    if not isinstance(record, dict) or not isinstance(
+            record.get("seeds"), dict):
+        raise ValueError(f"{path} holds no 'seeds': not a results file; "
+                         "restore it or run with --replace")
+    return record
+
+
+def write_record(path, record):
+    """Write ``record`` to ``path`` atomically: a temporary file in the
+    same folder, flushed to disk, then renamed over the old one."""
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                     suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 def _timed(run, seed):
@@ -74,65 +124,123 @@ def _timed(run, seed):
     return result
 
 
+def _die_with_parent():
+    """In a worker: be sent SIGTERM when the parent dies (Linux), however
+    it dies, and leave Ctrl-C to the parent, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: SIGTERM still stops us
+        pass
+    if os.getppid() == 1:  # the parent died before prctl
+        os._exit(1)
+
+
 def default_jobs(num_runs):
     """One process per run, at most one per CPU."""
     return max(1, min(num_runs, os.cpu_count() or 1))
 
 
-def run_experiment(name, seeds, out=None, jobs=None):
-    """Run ``name`` on each seed, write its results file, return it.
+def run_experiment(name, seeds, out=None, jobs=None, rerun=False,
+                   replace=False):
+    """Run ``name`` on each seed; write and return its merged record.
 
     ``jobs`` processes run the seeds side by side (default: one per seed,
     at most one per CPU); ``jobs=1`` runs them here, one after another.
     """
-    return run_experiments([name], seeds, out, jobs)[0]
+    return run_experiments([name], seeds, out, jobs, rerun, replace)[0]
 
 
-def run_experiments(names, seeds, out=None, jobs=None):
-    """Run each experiment of ``names`` on each seed; return the records.
-
-    All the (experiment, seed) runs share one pool of ``jobs`` processes,
-    so a core that finishes early takes the next experiment's first seed
-    rather than waiting for the last seed of this one. Each results file
-    is written as soon as its seeds are done.
-    """
-    experiments = registry()
+def _check_arguments(names, seeds, out, jobs, experiments):
     for name in names:
         if name not in experiments:
             raise ValueError(f"unknown experiment {name!r}; known: "
                              f"{', '.join(sorted(experiments)) or 'none'}")
-    runs = [(name, seed) for name in names for seed in seeds]
-    jobs = default_jobs(len(runs)) if jobs is None else jobs
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+    if not isinstance(seeds, (list, tuple)) or not seeds:
+        raise ValueError(f"seeds must be a non-empty list of ints, got "
+                         f"{seeds!r}")
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seeds must be non-negative ints, got "
+                             f"{seed!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must not repeat, got {list(seeds)}")
+    if jobs is not None and (not isinstance(jobs, int)
+                             or isinstance(jobs, bool) or jobs < 1):
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
-    if jobs == 1:  # here, one after another, in order
-        pool = None
-        results = (_timed(experiments[name][1], seed) for name, seed in runs)
-    else:  # fresh interpreters: each imports lstm_tutorial (one thread)
-        pool = ProcessPoolExecutor(
-            min(jobs, len(runs)),
-            mp_context=multiprocessing.get_context("spawn"))
-        results = pool.map(_timed, [experiments[name][1] for name, _ in runs],
-                           [seed for _, seed in runs])
-    records = []
+    folder = Path(out or RESULTS_DIR)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--out must be a folder, got the file {folder}")
+    try:  # found now, not after hours of training
+        folder.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise ValueError(f"--out {folder} cannot be written: "
+                         f"{exc.strerror or exc}") from exc
+    return folder
+
+
+def run_experiments(names, seeds, out=None, jobs=None, rerun=False,
+                    replace=False):
+    """Run each experiment of ``names`` on each seed; return the records.
+
+    All the (experiment, seed) runs share one pool of ``jobs`` processes.
+    Each seed's result is merged into its experiment's stored record and
+    written as soon as it is done. Seeds already stored are skipped
+    unless ``rerun``; ``replace`` drops the stored seeds not in ``seeds``.
+    """
+    experiments = registry()
+    folder = _check_arguments(names, seeds, out, jobs, experiments)
+    records, runs = {}, []
+    for name in names:
+        path = results_path(name, folder)
+        record = (_read(path) if path.exists() and not replace
+                  else _record(name, experiments[name][0]))
+        records[name] = record
+        stored = set(record["seeds"])
+        for seed in seeds:
+            if rerun or replace or str(seed) not in stored:
+                runs.append((name, seed))
+            else:
+                print(f"{name} seed {seed}: already in {path}, skipped "
+                      "(--rerun computes it again)", flush=True)
+        if replace and path.exists():
+            print(f"{path} will be replaced by a record of seeds "
+                  f"{sorted(seeds)} only, as each is done", flush=True)
+    jobs = default_jobs(len(runs)) if jobs is None else jobs
+    for name, seed, result in _results(runs, experiments, jobs):
+        records[name]["seeds"][str(seed)] = result
+        path = results_path(name, folder)
+        write_record(path, records[name])
+        print(f"{name} seed {seed}: done in {result['seconds']} s, "
+              f"{len(records[name]['seeds'])} seeds in {path}", flush=True)
+    if runs and folder.resolve() == RESULTS_DIR.resolve():
+        print(f"note: the committed results in {RESULTS_DIR} changed; "
+              "`git diff book/results` shows how", flush=True)
+    return [records[name] for name in names]
+
+
+def _results(runs, experiments, jobs):
+    """``(name, seed, result)`` as each run finishes."""
+    if jobs == 1 or len(runs) <= 1:  # here, one after another, in order
+        for name, seed in runs:
+            yield name, seed, _timed(experiments[name][1], seed)
+        return
+    # fresh interpreters: each imports lstm_tutorial (one thread)
+    pool = ProcessPoolExecutor(
+        min(jobs, len(runs)), mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with_parent)
     try:
-        for name in names:  # map yields in order: this name's seeds next
-            record = _record(name, experiments[name][0])
-            for seed in seeds:
-                result = next(results)
-                record["seeds"][str(seed)] = result
-                print(f"{name} seed {seed}: done in {result['seconds']} s",
-                      flush=True)
-            path = results_path(name, out)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(record, indent=1, sort_keys=True)
-                            + "\n")
-            print(f"wrote {path}", flush=True)
-            records.append(record)
+        futures = {pool.submit(_timed, experiments[name][1], seed):
+                   (name, seed) for name, seed in runs}
+        for future in as_completed(futures):
+            yield (*futures[future], future.result())
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    return records
+        for process in list(getattr(pool, "_processes", {}).values()):
+            if process.is_alive():  # stop the runs still going
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _record(name, module_name):
@@ -151,6 +259,10 @@ def _record(name, module_name):
     }
 
 
+def _stop(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lstm_tutorial."
                                      "experiments", description=__doc__,
@@ -163,6 +275,11 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=None,
                         help="processes running seeds side by side "
                         "(default: one per run, at most one per CPU)")
+    parser.add_argument("--rerun", action="store_true",
+                        help="compute seeds already stored again")
+    parser.add_argument("--replace", action="store_true",
+                        help="start a new record: drop the stored seeds "
+                        "not given with --seeds")
     args = parser.parse_args(argv)
     experiments = registry()
     if args.name == "list":
@@ -170,8 +287,10 @@ def main(argv=None):
             print(f"{name}\t(lstm_tutorial/{module_name}.py)")
         return 0
     names = sorted(experiments) if args.name == "all" else [args.name]
+    signal.signal(signal.SIGTERM, _stop)  # stop the workers, then exit
     try:
-        run_experiments(names, args.seeds, args.out, args.jobs)
+        run_experiments(names, args.seeds, args.out, args.jobs, args.rerun,
+                        args.replace)
     except ValueError as exc:
         parser.error(str(exc))
     return 0

@@ -1,26 +1,37 @@
-"""lstm_tutorial/experiments.py: the multi-seed command and its files."""
+"""lstm_tutorial/experiments.py: the multi-seed command and its files.
+
+Besides running and storing: nothing computed is lost (seeds merged,
+each written when done, stored seeds skipped, atomic writes that survive
+a full disk, workers that stop with the command) and bad arguments are
+found before any training.
+"""
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from lstm_tutorial import experiments
 
+import experiment_toys as toys
+from notebook_checks import ROOT
 
-def toy(seed):
-    """A module-level experiment, so that worker processes can import it."""
-    return {"accuracy": 0.5 + seed / 10, "pid": os.getpid()}
-
-
-def other(seed):
-    return {"loss": 2.0 - seed, "pid": os.getpid()}
+TOYS = {name: ("rnn", getattr(toys, name))
+        for name in ("toy", "other", "counted", "flaky", "sleepy")}
 
 
 @pytest.fixture
-def fake_registry(monkeypatch):
-    monkeypatch.setattr(experiments, "registry",
-                        lambda: {"toy": ("rnn", toy), "other": ("rnn", other)})
+def fake_registry(monkeypatch, tmp_path):
+    monkeypatch.setattr(experiments, "registry", lambda: dict(TOYS))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setenv("TOY_MARKS", str(marks))
+    return marks
 
 
 def test_run_writes_and_loads_results(fake_registry, tmp_path, capsys):
@@ -34,8 +45,10 @@ def test_run_writes_and_loads_results(fake_registry, tmp_path, capsys):
 
 def test_seeds_in_worker_processes_give_the_same_results(fake_registry,
                                                         tmp_path):
-    serial = experiments.run_experiment("toy", [0, 1, 2], tmp_path, jobs=1)
-    parallel = experiments.run_experiment("toy", [0, 1, 2], tmp_path, jobs=2)
+    serial = experiments.run_experiment("toy", [0, 1, 2], tmp_path / "a",
+                                        jobs=1)
+    parallel = experiments.run_experiment("toy", [0, 1, 2], tmp_path / "b",
+                                          jobs=2)
     pids = {r.pop("pid") for r in parallel["seeds"].values()}
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
     assert {r.pop("pid") for r in serial["seeds"].values()} == {os.getpid()}
@@ -43,7 +56,7 @@ def test_seeds_in_worker_processes_give_the_same_results(fake_registry,
         for result in record["seeds"].values():
             result.pop("seconds")
     assert parallel == serial
-    assert list(parallel["seeds"]) == ["0", "1", "2"]
+    assert sorted(parallel["seeds"]) == ["0", "1", "2"]
 
 
 def _without_pids_and_times(record):
@@ -56,12 +69,13 @@ def _without_pids_and_times(record):
 def test_experiments_share_one_pool_and_each_gets_its_file(fake_registry,
                                                            tmp_path):
     names, seeds = ["toy", "other"], [0, 1, 2]
-    pooled = experiments.run_experiments(names, seeds, tmp_path, jobs=2)
+    pooled = experiments.run_experiments(names, seeds, tmp_path / "p",
+                                         jobs=2)
     assert [r["experiment"] for r in pooled] == names
     serial = [experiments.run_experiment(n, seeds, tmp_path / "s", jobs=1)
               for n in names]
     for name, record in zip(names, pooled):
-        stored = json.loads((tmp_path / f"{name}.json").read_text())
+        stored = json.loads((tmp_path / "p" / f"{name}.json").read_text())
         assert stored == record
     assert ([_without_pids_and_times(r) for r in pooled]
             == [_without_pids_and_times(r) for r in serial])
@@ -75,15 +89,17 @@ def test_jobs_must_be_a_positive_int(fake_registry, tmp_path, jobs):
 
 
 def test_unknown_experiment(fake_registry, tmp_path):
-    with pytest.raises(ValueError, match="unknown experiment 'nope'; "
-                                         "known: other, toy"):
+    with pytest.raises(ValueError, match="unknown experiment 'nope'; known: "
+                       "counted, flaky, other, sleepy, toy"):
         experiments.run_experiment("nope", [0], out=tmp_path)
 
 
-def test_cli_lists_and_runs(fake_registry, tmp_path, capsys):
+def test_cli_lists_and_runs(fake_registry, tmp_path, capsys, monkeypatch):
     assert experiments.main(["list"]) == 0
-    assert capsys.readouterr().out.startswith(
-        "other\t(lstm_tutorial/rnn.py)\ntoy\t(lstm_tutorial/rnn.py)")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == sorted(lines) and "toy\t(lstm_tutorial/rnn.py)" in lines
+    two = {"toy": TOYS["toy"], "other": TOYS["other"]}
+    monkeypatch.setattr(experiments, "registry", lambda: two)
     assert experiments.main(["all", "--seeds", "1", "--out",
                              str(tmp_path)]) == 0
     assert (tmp_path / "toy.json").is_file()
@@ -101,3 +117,153 @@ def test_missing_results_say_how_to_make_them(tmp_path):
 def test_registry_finds_chapter_experiments():
     for module, run in experiments.registry().values():
         assert callable(run) and module in experiments.CHAPTER_MODULES
+
+
+# Nothing lost.
+
+def _marks(marks):
+    return sorted(int(p.name.split(".")[0]) for p in marks.iterdir())
+
+
+def test_new_seeds_are_merged_into_the_stored_record(fake_registry,
+                                                     tmp_path):
+    experiments.run_experiment("toy", [0, 1, 2], tmp_path, jobs=1)
+    record = experiments.run_experiment("toy", [3], tmp_path, jobs=1)
+    assert sorted(record["seeds"]) == ["0", "1", "2", "3"]
+    assert experiments.load_results("toy", tmp_path) == record
+
+
+def test_stored_seeds_are_skipped_unless_rerun(fake_registry, tmp_path,
+                                               capsys):
+    experiments.run_experiment("counted", [0, 1], tmp_path, jobs=1)
+    experiments.run_experiment("counted", [0, 1, 2], tmp_path, jobs=1)
+    assert _marks(fake_registry) == [0, 1, 2]  # 0 and 1 ran once
+    assert "counted seed 1: already in" in capsys.readouterr().out
+    experiments.run_experiment("counted", [1], tmp_path, jobs=1, rerun=True)
+    assert _marks(fake_registry) == [0, 1, 1, 2]
+    assert sorted(experiments.load_results("counted", tmp_path)["seeds"]) \
+        == ["0", "1", "2"]
+
+
+def test_replace_keeps_only_the_seeds_asked_for(fake_registry, tmp_path):
+    experiments.run_experiment("toy", [0, 1, 2], tmp_path, jobs=1)
+    record = experiments.run_experiment("toy", [1], tmp_path, jobs=1,
+                                        replace=True)
+    assert list(record["seeds"]) == ["1"]
+    assert list(experiments.load_results("toy", tmp_path)["seeds"]) == ["1"]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_each_seed_is_kept_as_soon_as_it_is_done(fake_registry, tmp_path,
+                                                 jobs):
+    with pytest.raises(RuntimeError, match="seed 2 fails"):
+        experiments.run_experiment("flaky", [0, 1, 2, 3], tmp_path, jobs=jobs)
+    stored = set(experiments.load_results("flaky", tmp_path)["seeds"])
+    assert {"0", "1"} <= stored and "2" not in stored
+
+
+def test_a_broken_results_file_is_not_overwritten(fake_registry, tmp_path):
+    path = tmp_path / "toy.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not a readable results file"):
+        experiments.run_experiment("toy", [0], tmp_path, jobs=1)
+    assert path.read_text() == "{not json"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seeds": [0, -1]}, "seeds must be non-negative ints, got -1"),
+    ({"seeds": [0, 1.5]}, "seeds must be non-negative ints, got 1.5"),
+    ({"seeds": [1, 1]}, "seeds must not repeat"),
+    ({"seeds": []}, "seeds must be a non-empty list"),
+    ({"jobs": 0}, "jobs must be a positive int"),
+    ({"out": "FILE"}, "--out must be a folder, got the file"),
+    ({"out": "/proc/no/such/folder"}, "--out /proc/no/such/folder cannot "
+     "be written"),
+])
+def test_bad_arguments_are_found_before_any_training(fake_registry,
+                                                     tmp_path, kwargs,
+                                                     message):
+    args = {"seeds": [0, 1], "out": tmp_path / "out", "jobs": 1, **kwargs}
+    if args["out"] == "FILE":
+        args["out"] = tmp_path / "a_file"
+        args["out"].write_text("")
+    with pytest.raises(ValueError, match=message):
+        experiments.run_experiments(["toy", "counted"], **args)
+    assert _marks(fake_registry) == []  # nothing was trained
+
+
+def test_cli_reports_bad_arguments_without_a_trace(fake_registry, capsys):
+    with pytest.raises(SystemExit):
+        experiments.main(["counted", "--seeds", "0", "-1"])
+    assert "seeds must be non-negative ints, got -1" in (
+        capsys.readouterr().err)
+    assert _marks(fake_registry) == []
+
+
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from lstm_tutorial import experiments
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+record = {"seeds": {str(k): {"values": list(range(1000))} for k in range(9)}}
+try:
+    experiments.write_record(Path(sys.argv[1]), record)
+except OSError as exc:
+    print("failed:", exc.strerror)
+"""
+
+
+def test_a_full_disk_leaves_the_stored_record_whole(tmp_path):
+    path = tmp_path / "cerg.json"
+    experiments.write_record(path, {"seeds": {"0": {"accuracy": 1.0}}})
+    before = path.read_text()
+    out = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("failed: File too large")
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["cerg.json"]  # no temp
+
+
+KILLED = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import experiment_toys
+from lstm_tutorial import experiments
+experiments.registry = lambda: {"sleepy": ("rnn", experiment_toys.sleepy)}
+experiments.main(["sleepy", "--seeds", "0", "1", "--jobs", "2",
+                  "--out", sys.argv[1]])
+"""
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT,
+                                 signal.SIGKILL],
+                         ids=["SIGTERM", "SIGINT", "SIGKILL"])
+def test_workers_stop_with_the_command(tmp_path, monkeypatch, how):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setenv("TOY_MARKS", str(marks))
+    command = subprocess.Popen(
+        [sys.executable, "-c", KILLED, str(tmp_path / "out"),
+         str(ROOT / "tests")], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list(marks.glob("pid_*"))) < 2:  # both workers computing
+        assert time.monotonic() < deadline and command.poll() is None
+        time.sleep(0.1)
+    workers = [int(p.read_text()) for p in marks.glob("pid_*")]
+    command.send_signal(how)
+    command.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived the command"
+        time.sleep(0.1)
