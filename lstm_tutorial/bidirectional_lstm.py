@@ -130,9 +130,7 @@ class WindowMLP(layers.Recurrent):
 
     def __init__(self, num_inputs, radius, num_hiddens, sigma=0.01):
         super().__init__(num_inputs, num_hiddens)
-        if isinstance(radius, bool) or not isinstance(radius, int) or (
-                radius < 0):
-            raise ValueError(f"radius must be an int >= 0, got {radius!r}")
+        layers.check_count("radius", radius, low=0)
         self.radius = radius
         width = (2 * radius + 1) * num_inputs
         self.W_xh = self.params.get("W_xh", shape=(width, num_hiddens),
@@ -161,8 +159,7 @@ class FrameClassifier(lstm.SequenceClassifier):
 
     def __init__(self, layer, num_classes, delay=0, sigma=0.01):
         super().__init__(layer, num_classes, sigma)
-        if isinstance(delay, bool) or not isinstance(delay, int) or delay < 0:
-            raise ValueError(f"delay must be an int >= 0, got {delay!r}")
+        layers.check_count("delay", delay, low=0)
         self.delay = delay
 
     def forward(self, inputs):

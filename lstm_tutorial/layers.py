@@ -31,13 +31,16 @@ traces the loop into a graph). Checked by ``tests/test_layers.py``,
 for every layer of the package.
 """
 
+import numbers
+
 import numpy as onp
 from mxnet import gluon, init, nd, np
 
 from . import device
 
-__all__ = ["DTYPE", "check_sizes", "check_dtype", "check_sequence",
-           "check_state", "check_lengths", "check_gated", "Recurrent",
+__all__ = ["DTYPE", "check_count", "check_sizes", "check_dtype",
+           "check_sequence", "check_state", "check_lengths", "check_gated",
+           "Recurrent",
            "Gated", "Readable", "Fused", "GluonLayer", "blank",
            "copy_weights"]
 
@@ -45,13 +48,19 @@ DTYPE = onp.dtype("float32")  # every weight of the book
 GLUON_NAMES = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
 
 
+def check_count(name, value, low=1):
+    """Check ``value`` is an integer (a bool is not) of at least ``low``."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or value < low):
+        what = "a positive int" if low == 1 else f"an int >= {low}"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
 def check_sizes(num_inputs, num_hiddens):
     """Check both sizes of a recurrent layer are positive ints."""
     for name, value in (("num_inputs", num_inputs),
                         ("num_hiddens", num_hiddens)):
-        if (isinstance(value, bool) or not isinstance(value, int)
-                or value <= 0):
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_count(name, value)
 
 
 def check_dtype(name, array):
@@ -96,7 +105,7 @@ class Recurrent(gluon.Block):
     def __init__(self, num_inputs, num_hiddens):
         super().__init__()
         check_sizes(num_inputs, num_hiddens)
-        self.num_inputs, self.num_hiddens = num_inputs, num_hiddens
+        self.num_inputs, self.num_hiddens = int(num_inputs), int(num_hiddens)
 
     def context(self):
         """The context the layer's weights live on."""

@@ -131,9 +131,7 @@ class SequenceClassifier(gluon.Block):
 
     def __init__(self, layer, num_classes, sigma=0.01):
         super().__init__()
-        if not isinstance(num_classes, int) or num_classes <= 0:
-            raise ValueError(f"num_classes must be a positive int, got "
-                             f"{num_classes!r}")
+        layers.check_count("num_classes", num_classes)
         self.layer = layer
         self.W_hq = self.params.get(
             "W_hq", shape=(layer.num_hiddens, num_classes),

@@ -234,6 +234,14 @@ def test_sizes_must_be_positive_ints(name, sizes):
         FACTORIES[name][0](*sizes)
 
 
+@pytest.mark.parametrize("name", ["RNNScratch", "LSTMFused", "GRUScratch",
+                                  "WindowMLP"])
+def test_numpy_integers_are_sizes(name):
+    layer = FACTORIES[name][0](onp.int64(D), onp.int32(H))
+    assert (layer.num_inputs, layer.num_hiddens) == (D, H)
+    assert type(layer.num_hiddens) is int
+
+
 def test_check_messages_name_the_argument():
     with pytest.raises(TypeError, match="inputs must be an mxnet.np array, "
                        "got list"):
