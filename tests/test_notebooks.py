@@ -51,6 +51,26 @@ def test_notebook_imports_the_package_first(path):
     assert imports[0].startswith("import lstm_tutorial"), imports[0]
 
 
+def _untagged_listings(nb):
+    """``show(...)`` cells whose call the page would print above the code."""
+    return ["".join(c["source"]) for c in code_cells(nb)
+            if "".join(c["source"]).startswith("show(")
+            and "remove-input" not in c["metadata"].get("tags", [])]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_listings_show_the_code_not_the_call(path):
+    assert _untagged_listings(load(path)) == []
+
+
+def test_an_untagged_listing_is_found():
+    nb = copy.deepcopy(load(CHAPTERS[0]))
+    cell = next(c for c in code_cells(nb)
+                if "".join(c["source"]).startswith("show("))
+    cell["metadata"]["tags"].remove("remove-input")
+    assert _untagged_listings(nb) == ["".join(cell["source"])]
+
+
 def test_toc_entries_exist():
     for entry in _toc_files():
         assert any((ROOT / f"{entry}{ext}").is_file()
