@@ -6,7 +6,8 @@ earlier chapters or the shared infrastructure (tests/test_structure.py):
 - infrastructure: ``device``, ``data``, ``layers`` (the protocol every
   recurrent layer follows: checks, state, loop, weights, MXNet twin),
   ``training``, ``plotting``, ``diagrams``, ``source``, ``fast`` (a fused
-  layer's loop as one static graph), and ``experiments``, the command
+  layer's loop as one static graph), ``claims`` (rates over seeds with
+  their intervals), and ``experiments``, the command
   that runs the chapters' multi-seed experiments
 - companions of a chapter module: ``*_tasks``, its task only (data,
   batches, objectives, metrics, baselines; no model, no training run)
@@ -74,5 +75,5 @@ CHAPTER_MODULES = (
 )
 INFRASTRUCTURE_MODULES = (
     "device", "data", "layers", "training", "plotting", "diagrams",
-    "source", "fast", "experiments",
+    "source", "fast", "claims", "experiments",
 )
