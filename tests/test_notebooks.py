@@ -51,6 +51,25 @@ def test_notebook_imports_the_package_first(path):
     assert imports[0].startswith("import lstm_tutorial"), imports[0]
 
 
+def _crowded_listings(nb):
+    """Cells calling ``show`` more than once: the page shows only the last."""
+    return ["".join(c["source"]) for c in code_cells(nb)
+            if "".join(c["source"]).count("show(") > 1]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_one_listing_per_cell(path):
+    assert _crowded_listings(load(path)) == []
+
+
+def test_a_cell_with_two_listings_is_found():
+    nb = copy.deepcopy(load(CHAPTERS[0]))
+    cell = next(c for c in code_cells(nb)
+                if "".join(c["source"]).startswith("show("))
+    cell["source"] = ["show(a)\n", "show(b)"]
+    assert _crowded_listings(nb) == ["show(a)\nshow(b)"]
+
+
 def _untagged_listings(nb):
     """``show(...)`` cells whose call the page would print above the code."""
     return ["".join(c["source"]) for c in code_cells(nb)
