@@ -51,43 +51,34 @@ def test_notebook_imports_the_package_first(path):
     assert imports[0].startswith("import lstm_tutorial"), imports[0]
 
 
-def _crowded_listings(nb):
-    """Cells calling ``show`` more than once: the page shows only the last."""
-    return ["".join(c["source"]) for c in code_cells(nb)
-            if "".join(c["source"]).count("show(") > 1]
+def _listing_problems(nb):
+    """A page shows only a cell's last value, and prints the call above
+    the listing unless the cell is tagged ``remove-input``."""
+    problems = []
+    for cell in code_cells(nb):
+        source = "".join(cell["source"])
+        if source.count("show(") > 1:
+            problems.append(f"more than one listing in one cell: {source}")
+        elif source.startswith("show(") and "remove-input" not in (
+                cell["metadata"].get("tags", [])):
+            problems.append(f"the call is shown: {source}")
+    return problems
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_one_listing_per_cell(path):
-    assert _crowded_listings(load(path)) == []
+def test_one_listing_per_cell_and_no_call_shown(path):
+    assert _listing_problems(load(path)) == []
 
 
-def test_a_cell_with_two_listings_is_found():
+def test_listing_problems_are_found():
     nb = copy.deepcopy(load(CHAPTERS[0]))
-    cell = next(c for c in code_cells(nb)
-                if "".join(c["source"]).startswith("show("))
-    cell["source"] = ["show(a)\n", "show(b)"]
-    assert _crowded_listings(nb) == ["show(a)\nshow(b)"]
-
-
-def _untagged_listings(nb):
-    """``show(...)`` cells whose call the page would print above the code."""
-    return ["".join(c["source"]) for c in code_cells(nb)
-            if "".join(c["source"]).startswith("show(")
-            and "remove-input" not in c["metadata"].get("tags", [])]
-
-
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_listings_show_the_code_not_the_call(path):
-    assert _untagged_listings(load(path)) == []
-
-
-def test_an_untagged_listing_is_found():
-    nb = copy.deepcopy(load(CHAPTERS[0]))
-    cell = next(c for c in code_cells(nb)
-                if "".join(c["source"]).startswith("show("))
-    cell["metadata"]["tags"].remove("remove-input")
-    assert _untagged_listings(nb) == ["".join(cell["source"])]
+    first, second = [c for c in code_cells(nb)
+                     if "".join(c["source"]).startswith("show(")][:2]
+    first["source"] = ["show(a)\n", "show(b)"]
+    second["metadata"]["tags"].remove("remove-input")
+    assert _listing_problems(nb) == [
+        "more than one listing in one cell: show(a)\nshow(b)",
+        f"the call is shown: {''.join(second['source'])}"]
 
 
 def test_toc_entries_exist():
