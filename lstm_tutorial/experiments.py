@@ -287,7 +287,10 @@ def main(argv=None):
             print(f"{name}\t(lstm_tutorial/{module_name}.py)")
         return 0
     names = sorted(experiments) if args.name == "all" else [args.name]
-    signal.signal(signal.SIGTERM, _stop)  # stop the workers, then exit
+    # Stop the workers, then exit. SIGINT too: a shell that starts the
+    # command in the background has Python ignore Ctrl-C otherwise.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _stop)
     try:
         run_experiments(names, args.seeds, args.out, args.jobs, args.rerun,
                         args.replace)

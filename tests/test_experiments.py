@@ -256,14 +256,17 @@ def test_workers_stop_with_the_command(tmp_path, monkeypatch, how):
         [sys.executable, "-c", KILLED, str(tmp_path / "out"),
          str(ROOT / "tests")], stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(list(marks.glob("pid_*"))) < 2:  # both workers computing
-        assert time.monotonic() < deadline and command.poll() is None
-        time.sleep(0.1)
-    workers = [int(p.read_text()) for p in marks.glob("pid_*")]
-    command.send_signal(how)
-    command.wait(timeout=30)
-    deadline = time.monotonic() + 15
-    while any(_alive(pid) for pid in workers):
-        assert time.monotonic() < deadline, "a worker outlived the command"
-        time.sleep(0.1)
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(marks.glob("pid_*"))) < 2:  # both workers computing
+            assert time.monotonic() < deadline and command.poll() is None
+            time.sleep(0.1)
+        workers = [int(p.read_text()) for p in marks.glob("pid_*")]
+        command.send_signal(how)
+        command.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "a worker outlived it"
+            time.sleep(0.1)
+    finally:
+        command.kill()
