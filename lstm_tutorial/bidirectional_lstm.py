@@ -95,13 +95,10 @@ class Bidirectional(layers.Recurrent):
                                 input_size=self.num_inputs,
                                 **self.f_layer.GLUON_OPTIONS)
         reference.initialize(init.Zero(), ctx=ctx)  # draws no random numbers
-        params = {name.split("_", 1)[1]: p
-                  for name, p in reference.collect_params().items()}
+        params = layers.gluon_params(reference)
         for direction, layer in (("l0", self.f_layer), ("r0", self.b_layer)):
-            twin = layer.to_gluon()
-            for name, p in twin.collect_params().items():  # ..._l0_i2h_bias
-                key = name.split("_", 1)[1].replace("l0", direction, 1)
-                params[key].set_data(p.data(ctx))
+            for name, p in layers.gluon_params(layer.to_gluon()).items():
+                params[name.replace("l0", direction, 1)].set_data(p.data(ctx))
         return reference
 
 

@@ -40,9 +40,8 @@ from . import device
 
 __all__ = ["DTYPE", "check_count", "check_sizes", "check_dtype",
            "check_sequence", "check_state", "check_lengths", "check_gated",
-           "Recurrent",
-           "Gated", "Readable", "Fused", "GluonLayer", "blank",
-           "copy_weights"]
+           "Recurrent", "Gated", "Readable", "Fused", "GluonLayer", "blank",
+           "copy_weights", "gluon_params"]
 
 DTYPE = onp.dtype("float32")  # every weight of the book
 GLUON_NAMES = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
@@ -200,8 +199,9 @@ class Gated(Recurrent):
         reference = self.GLUON(self.num_hiddens, input_size=self.num_inputs,
                                **self.GLUON_OPTIONS)
         _zero_init(reference, self.context())
+        params = gluon_params(reference)
         for name, value in zip(GLUON_NAMES, self.gluon_weights()):
-            _gluon_params(reference)[f"l0_{name}"].set_data(value)
+            params[f"l0_{name}"].set_data(value)
         return reference
 
 
@@ -223,7 +223,7 @@ def check_gated(what, layer):
                         f"{type(layer).__name__}")
 
 
-def _gluon_params(reference):
+def gluon_params(reference):
     """A gluon layer's parameters without its prefix: ``l0_i2h_weight``."""
     return {name.split("_", 1)[1]: p
             for name, p in reference.collect_params().items()}
@@ -328,7 +328,7 @@ class GluonLayer(Recurrent):
         self.kind, self.STATE = type(layer), layer.STATE
         self.GLUON, self.GLUON_OPTIONS = layer.GLUON, layer.GLUON_OPTIONS
         self.reference = layer.to_gluon()
-        for name, p in _gluon_params(self.reference).items():
+        for name, p in gluon_params(self.reference).items():
             if name.split("_", 1)[1] in layer.GLUON_FROZEN:
                 p.grad_req = "null"
 
@@ -343,7 +343,7 @@ class GluonLayer(Recurrent):
     def to_scratch(self, cls=None):
         """A ``cls`` layer (default: the wrapped one's class), trained
         weights copied in; it draws no random numbers."""
-        params = _gluon_params(self.reference)
+        params = gluon_params(self.reference)
         arrays = [params[f"l0_{name}"].data() for name in GLUON_NAMES]
         layer = blank(cls or self.kind, self.num_inputs, self.num_hiddens,
                       arrays[0].ctx)
