@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml requirements.lock
 		"lstm-tutorial needs Python 3.11, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[book,test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[book,test,dask]'
 	@touch $@
 
 book: env

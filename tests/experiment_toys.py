@@ -33,3 +33,30 @@ def sleepy(seed):
     Path(os.environ["TOY_MARKS"], f"pid_{seed}").write_text(str(os.getpid()))
     time.sleep(60)
     return {"seed": seed}
+
+
+def trained(seed):
+    """A small LSTM trained for a few Adam steps: numbers that depend on
+    the seed, MXNet's kernels and the thread count, as a real run's do."""
+    import mxnet as mx
+    from mxnet import autograd, gluon, np, npx
+
+    import lstm_tutorial  # noqa: F401  (one thread, before MXNet runs)
+
+    npx.set_np()
+    mx.random.seed(seed)
+    net = gluon.nn.Sequential()
+    net.add(gluon.rnn.LSTM(8, layout="NTC"), gluon.nn.Dense(1, flatten=True))
+    net.initialize(mx.init.Normal(0.1))
+    trainer = gluon.Trainer(net.collect_params(), "adam",
+                            {"learning_rate": 0.01})
+    X = np.random.normal(size=(16, 10, 3))
+    Y = X.sum(axis=(1, 2))[:, None]
+    losses = []
+    for _ in range(20):
+        with autograd.record():
+            loss = ((net(X) - Y) ** 2).mean()
+        loss.backward()
+        trainer.step(1)
+        losses.append(float(loss))
+    return {"losses": losses, "pid": os.getpid()}

@@ -22,7 +22,8 @@ import experiment_toys as toys
 from notebook_checks import ROOT
 
 TOYS = {name: ("rnn", getattr(toys, name))
-        for name in ("toy", "other", "counted", "flaky", "sleepy")}
+        for name in ("toy", "other", "counted", "flaky", "sleepy",
+                     "trained")}
 
 
 @pytest.fixture
@@ -59,6 +60,48 @@ def test_seeds_in_worker_processes_give_the_same_results(fake_registry,
     assert sorted(parallel["seeds"]) == ["0", "1", "2"]
 
 
+def _numbers(record):
+    """The seeds' results without what differs from run to run."""
+    return {seed: {k: v for k, v in result.items()
+                   if k not in ("pid", "seconds")}
+            for seed, result in record["seeds"].items()}
+
+
+def test_a_local_dask_cluster_gives_the_process_pools_numbers(
+        fake_registry, tmp_path):
+    seeds = [0, 1, 2, 3]
+    pool = experiments.run_experiment("trained", seeds, tmp_path / "pool",
+                                      jobs=2)
+    dask = experiments.run_experiment("trained", seeds, tmp_path / "dask",
+                                      jobs=2, engine="dask")
+    pids = {r["pid"] for r in dask["seeds"].values()}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert _numbers(dask) == _numbers(pool)  # to the last bit
+    losses = [r["losses"] for r in _numbers(pool).values()]
+    assert all(a != b for a, b in zip(losses, losses[1:]))  # seeds matter
+    assert losses[0][-1] < losses[0][0]  # and it trained
+    stored = json.loads((tmp_path / "dask" / "trained.json").read_text())
+    assert _numbers(stored) == _numbers(dask)
+
+
+def test_dask_refuses_workers_of_several_threads(fake_registry, tmp_path):
+    import distributed
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2,
+                                  processes=False, dashboard_address=None
+                                  ) as cluster:
+        with pytest.raises(ValueError, match="one thread each"):
+            experiments.run_experiment("toy", [0, 1], tmp_path, jobs=2,
+                                       engine="dask",
+                                       scheduler=cluster.scheduler_address)
+    assert not (tmp_path / "toy.json").exists()
+
+
+def test_seeds_are_stored_in_numeric_order(fake_registry, tmp_path):
+    experiments.run_experiment("toy", [10, 2, 9], tmp_path, jobs=1)
+    text = (tmp_path / "toy.json").read_text()
+    assert text.index('"2"') < text.index('"9"') < text.index('"10"')
+
+
 def _without_pids_and_times(record):
     for result in record["seeds"].values():
         result.pop("pid")
@@ -90,7 +133,7 @@ def test_jobs_must_be_a_positive_int(fake_registry, tmp_path, jobs):
 
 def test_unknown_experiment(fake_registry, tmp_path):
     with pytest.raises(ValueError, match="unknown experiment 'nope'; known: "
-                       "counted, flaky, other, sleepy, toy"):
+                       "counted, flaky, other, sleepy, toy, trained"):
         experiments.run_experiment("nope", [0], out=tmp_path)
 
 
@@ -106,6 +149,41 @@ def test_cli_lists_and_runs(fake_registry, tmp_path, capsys, monkeypatch):
     assert (tmp_path / "other.json").is_file()
     with pytest.raises(SystemExit):
         experiments.main(["nope"])
+
+
+def _claims(record):
+    """The toy's claim: accuracy at least 0.75 on at least half the seeds
+    (and every accuracy in [0, 1])."""
+    from lstm_tutorial import claims
+    runs = list(record["seeds"].values())
+    return [claims.every("accuracy in [0, 1]", runs,
+                         lambda r: 0 <= r["accuracy"] <= 1),
+            claims.at_least("accuracy at least 0.75", runs,
+                            lambda r: r["accuracy"] >= 0.75, 0.5)]
+
+
+def test_cli_checks_the_claims_of_a_folder(fake_registry, tmp_path, capsys,
+                                           monkeypatch):
+    monkeypatch.setattr(experiments, "claims_of", lambda name: _claims)
+    experiments.run_experiment("toy", [4, 5], tmp_path, jobs=1)  # 0.9, 1
+    assert experiments.main(["claims", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| `toy` | accuracy at least 0.75 | 2 of 2 |" in out
+    assert "all 2 claims hold" in out
+    experiments.run_experiment("toy", [0, 1, 2], tmp_path, jobs=1)
+    assert experiments.main(["claims", "toy", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "toy: accuracy at least 0.75: 2 of 5 seeds" in out
+    assert "claimed at least 50%: FAILS" in out
+    with pytest.raises(SystemExit):
+        experiments.main(["claims", "--out", str(tmp_path / "empty")])
+    assert "no results in" in capsys.readouterr().err
+
+
+def test_an_experiment_without_claims_is_named(fake_registry):
+    with pytest.raises(LookupError, match="registers experiment 'toy' but "
+                       "no claims"):
+        experiments.claims_of("toy")
 
 
 def test_missing_results_say_how_to_make_them(tmp_path):
@@ -179,6 +257,9 @@ def test_a_broken_results_file_is_not_overwritten(fake_registry, tmp_path):
     ({"out": "FILE"}, "--out must be a folder, got the file"),
     ({"out": "/proc/no/such/folder"}, "--out /proc/no/such/folder cannot "
      "be written"),
+    ({"engine": "spark"}, "engine must be one of process, dask, got 'spark'"),
+    ({"scheduler": "tcp://h:8786"}, "--scheduler is an address for --engine "
+     "dask"),
 ])
 def test_bad_arguments_are_found_before_any_training(fake_registry,
                                                      tmp_path, kwargs,
