@@ -23,13 +23,15 @@ import math
 from mxnet import init, np, npx
 
 from . import bidirectional_lstm_tasks as tasks
+from . import claims as _claims
 from . import device, forget_gate, layers, lstm, rnn, training
 
 __all__ = ["Bidirectional", "BiLSTMScratch", "WindowMLP", "FrameClassifier",
            "fit", "labeller",
            "num_weights", "train_labellers", "views", "run_segment_labelling",
            "language_model", "last_logits", "predict_without_future",
-           "causal_perplexity", "KINDS", "NAMES", "EXPERIMENTS"]
+           "causal_perplexity", "KINDS", "NAMES", "EXPERIMENTS", "CLAIMS",
+           "claims_segment_labelling"]
 
 
 class Bidirectional(layers.Recurrent):
@@ -317,3 +319,57 @@ def causal_perplexity(net, X, Y):
                               Y[:, t - 1]).mean())
               for t in range(1, X.shape[1] + 1)]
     return math.exp(sum(losses) / len(losses))
+
+
+# What the stored seeds show (lstm_tutorial/claims.py): chapter 4 asserts
+# these, and tests/test_claims_stored.py checks them on the stored record.
+# Rate bounds follow the rule of claims.py from the ten stored seeds.
+LSTM_MAX, MLP_MAX, BILSTM_MIN, DELAY_GAP, BRNN_GAP = 0.75, 0.60, 0.95, \
+    0.10, 0.05
+
+
+def _brnn_trails(r):
+    """At the BiLSTM's first 0.95, the BRNN is ``BRNN_GAP`` behind."""
+    step = r["bilstm"]["steps_to_95"]
+    if step is None:
+        return False
+    at = {k: dict(zip(r[k]["steps"], r[k]["accuracy"]))[step]
+          for k in ("bilstm", "brnn")}
+    brnn = r["brnn"]["steps_to_95"]
+    return at["brnn"] <= at["bilstm"] - BRNN_GAP and (
+        brnn is None or brnn > step)
+
+
+def claims_segment_labelling(record):
+    """The claims of the ``segment_labelling`` record, over its seeds."""
+    runs = list(record["seeds"].values())
+    return [
+        _claims.at_least(
+            f"the BiLSTM labels at least {BILSTM_MIN:.0%} of the test "
+            "frames right", runs,
+            lambda r: r["bilstm"]["final"] >= BILSTM_MIN, 0.7,
+            "Graves & Schmidhuber (2005), TIMIT: BLSTM above LSTM"),
+        _claims.every(
+            "each one-directional model stays within its bound (plus 0.02 "
+            f"of luck); the forward LSTM's is at most {LSTM_MAX}, the "
+            f"MLP's at most {MLP_MAX}", runs, lambda r: all(
+                r[k]["final"] <= r["bound"][k] + 0.02
+                for k in ("lstm", "lstm_delay", "mlp"))
+            and r["bound"]["lstm"] <= LSTM_MAX
+            and r["bound"]["mlp"] <= MLP_MAX
+            and max(r["lstm"]["accuracy"]) <= LSTM_MAX
+            and max(r["mlp"]["accuracy"]) <= MLP_MAX),
+        _claims.at_least(
+            f"the LSTM with a target delay stays at least {DELAY_GAP} "
+            "below the BiLSTM", runs,
+            lambda r: max(r["lstm_delay"]["accuracy"])
+            <= r["bilstm"]["final"] - DELAY_GAP, 0.7,
+            "Graves & Schmidhuber (2005): delayed LSTM below BLSTM"),
+        _claims.at_least(
+            f"when the BiLSTM first reaches 0.95 the BRNN trails it by at "
+            f"least {BRNN_GAP}", runs, _brnn_trails, 0.7,
+            "Graves & Schmidhuber (2005): BLSTM learns faster than BRNN"),
+    ]
+
+
+CLAIMS = {"segment_labelling": claims_segment_labelling}

@@ -32,7 +32,7 @@ import math
 import numbers
 
 __all__ = ["Z95", "wilson", "Rate", "rate", "Claim", "every", "at_least",
-           "at_most", "rule_bound", "failed", "table"]
+           "at_most", "rule_bound", "too_tight", "failed", "table", "Table"]
 
 Z95 = 1.959963984540054  # the 97.5% point of the standard normal
 
@@ -90,6 +90,16 @@ def rule_bound(r, kind):
     if kind == "at_most":
         return math.ceil(r.high * 10 - 1e-9) / 10
     raise ValueError(f"kind must be 'at_least' or 'at_most', got {kind!r}")
+
+
+def too_tight(claim):
+    """Whether a rate claim's bound is tighter than the rule allows on the
+    record it was checked on: fitted to those seeds, not to others."""
+    if claim.kind == "at_least":
+        return claim.bound > rule_bound(claim.rate, "at_least") + 1e-9
+    if claim.kind == "at_most":
+        return claim.bound < rule_bound(claim.rate, "at_most") - 1e-9
+    return False
 
 
 class Claim:
@@ -174,3 +184,18 @@ def table(claims, experiments=None):
                   "yes" if c.holds else "**no**", c.paper or "-"]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+class Table:
+    """The claims as a table in a notebook (Markdown, rendered by the
+    book) and as text elsewhere: what a chapter displays after asserting
+    its claims."""
+
+    def __init__(self, claims, experiments=None):
+        self.text = table(claims, experiments)
+
+    def _repr_markdown_(self):
+        return self.text
+
+    def __repr__(self):
+        return self.text

@@ -366,10 +366,25 @@ def _record(name, module_name):
     }
 
 
-def _print_claims(parser, experiments, which, out):
-    """Print the claims of the stored records in ``out``; 1 if one fails."""
+def claims_report(names=None, out=None):
+    """``(table, failed)`` of the stored records' claims: a Markdown table
+    of every claim of the experiments ``names`` (default: every record in
+    ``out``), and the claims that fail, as text. README.md shows this
+    table for the committed records (tests/test_claims_stored.py)."""
     from .claims import table
 
+    found, labels = [], []
+    for name in names if names is not None else sorted(
+            n for n in registry() if results_path(n, out).is_file()):
+        listed = check_claims(name, out)
+        found += listed
+        labels += [name] * len(listed)
+    failed = [f"{n}: {c}" for n, c in zip(labels, found) if not c.holds]
+    return table(found, labels), failed
+
+
+def _print_claims(parser, experiments, which, out):
+    """Print the claims of the stored records in ``out``; 1 if one fails."""
     if which is not None and which not in experiments:
         parser.error(f"unknown experiment {which!r}; known: "
                      f"{', '.join(sorted(experiments))}")
@@ -377,18 +392,14 @@ def _print_claims(parser, experiments, which, out):
         n for n in experiments if results_path(n, out).is_file())
     if not names:
         parser.error(f"no results in {Path(out or RESULTS_DIR)}")
-    found, labels = [], []
-    for name in names:
-        try:
-            listed = check_claims(name, out)
-        except (FileNotFoundError, ValueError) as exc:
-            parser.error(str(exc))
-        found += listed
-        labels += [name] * len(listed)
-    print(table(found, labels))
-    failed = [f"{n}: {c}" for n, c in zip(labels, found) if not c.holds]
-    print("\n".join(failed) if failed else
-          f"\nall {len(found)} claims hold", flush=True)
+    try:
+        text, failed = claims_report(names, out)
+    except (FileNotFoundError, ValueError) as exc:
+        parser.error(str(exc))
+    print(text)
+    count = text.count("\n") - 1
+    print("\n".join(failed) if failed else f"\nall {count} claims hold",
+          flush=True)
     return 1 if failed else 0
 
 

@@ -25,6 +25,7 @@ the conversions, the experiments and the stored results.
 import numpy as onp
 from mxnet import gluon, np, npx
 
+from . import claims as _claims
 from . import device, fast, layers, lstm, lstm_tasks, rnn, training
 from . import forget_gate_tasks as tasks
 
@@ -32,7 +33,8 @@ __all__ = ["LSTMScratch", "LSTMFused", "LSTMFast", "GATES",
            "without_forget_gate", "with_forget_gate_at_one", "network",
            "cerg_predictor", "fit_stream", "trace_stream", "run_cerg",
            "bias_classifier", "run_forget_bias", "EXPERIMENTS", "KINDS",
-           "BIASES"]
+           "BIASES", "CLAIMS", "claims_cerg",
+           "claims_forget_bias", "solved"]
 
 GATES = ("i", "f", "c", "o")  # MXNet's order of the gates
 
@@ -302,3 +304,111 @@ def run_forget_bias(seed, num_steps=800, batch_size=32):
 
 
 EXPERIMENTS = {"cerg": run_cerg, "forget_bias": run_forget_bias}
+
+
+# What the stored seeds show (lstm_tutorial/claims.py): chapter 3 asserts
+# these, and tests/test_claims_stored.py checks them on the stored record.
+# Rate bounds follow the rule of claims.py from the ten stored seeds.
+GERS_TABLE_2 = "Gers et al. (2000), Table 2, 100 networks each"
+
+
+def solved(score):
+    """Gers et al.'s "solution", at our scale: the long lags right (at
+    least 0.95) and fewer than 1 error per 1,000 symbols of the stream."""
+    return score["long_lag_accuracy"] >= 0.95 and score[
+        "errors_per_1000"] < 1.0
+
+
+def _quarters(values):
+    """Max of the first and of the last quarter of a curve."""
+    n = len(values) // 4
+    return max(values[:n]), max(values[-n:])
+
+
+def _bounded(run):
+    first, last = _quarters(run["forget"]["c_max"])
+    return last <= 1.5 * first
+
+
+def _grows(run):
+    first, last = _quarters(run["1997"]["c_max"])
+    return last >= 2 * first and max(run["1997"]["c_max"]) > 10 * max(
+        run["forget"]["c_max"])
+
+
+def claims_cerg(record):
+    """The claims of the ``cerg`` record, over all its seeds."""
+    runs = list(record["seeds"].values())
+    return [
+        _claims.at_least(
+            "with the forget gate, the LSTM predicts the stream after 2,000 "
+            "chunks", runs, lambda r: solved(r["forget"]["at_budget"])
+            and r["forget"]["diverged_at"] is None, 0.3,
+            f"{GERS_TABLE_2}: 18% (62% with a decaying learning rate)"),
+        _claims.at_least(
+            "with the forget gate, the LSTM predicts the stream after 3,000 "
+            "chunks", runs, lambda r: solved(r["forget"]["at_end"]), 0.7),
+        _claims.at_most(
+            "the 1997 cell predicts the stream after 2,000 chunks", runs,
+            lambda r: solved(r["1997"]["at_budget"]), 0.3,
+            f"{GERS_TABLE_2}: 0%"),
+        _claims.at_least(
+            "the 1997 cell's long-lag accuracy is at most 0.75 after 2,000 "
+            "chunks", runs,
+            lambda r: r["1997"]["at_budget"]["long_lag_accuracy"] <= 0.75,
+            0.4),
+        _claims.at_least(
+            "trained on to 3,000 chunks, the 1997 cell predicts the stream "
+            "too", runs, lambda r: solved(r["1997"]["at_end"]), 0.1),
+        _claims.every(
+            "with the forget gate the cell state stays bounded (the last "
+            "quarter of the test stream at most 1.5 times the first)",
+            runs, _bounded),
+        _claims.every(
+            "without it the cell state grows (at least twice as large at "
+            "the end, and ten times the forget gate's)", runs, _grows),
+        _claims.every(
+            "our cell, stepped through the test stream, makes the "
+            "operator's errors (within 0.1 per 1,000)", runs,
+            lambda r: all(abs(r[k]["at_end"]["errors_per_1000"]
+                              - r[k]["traced"]["errors_per_1000"]) <= 0.1
+                          for k in KINDS)),
+    ]
+
+
+def _flow_ratios(run):
+    """Gradient 90 steps back over the last step's, at initialisation,
+    for each forget bias and the 1997 cell (in that order)."""
+    names = [f"{b:g}" for b in BIASES] + ["1997"]
+    return [run[n]["gradient_flow_init"][-90] / run[n][
+        "gradient_flow_init"][-1] for n in names]
+
+
+def claims_forget_bias(record):
+    """The claims of the ``forget_bias`` record, over all its seeds."""
+    runs = list(record["seeds"].values())
+    steps = max(r["num_steps"] for r in runs)
+    return [
+        _claims.at_least(
+            f"with b_f = 0 and 1 the classifier stays at chance (at most "
+            f"0.35) for {steps} steps", runs, lambda r: all(
+                r[n]["best"] <= 0.35 and max(r[n]["steps"]) >= r[
+                    "num_steps"] for n in ("0", "1")), 0.7),
+        _claims.at_least(
+            f"with b_f = 5 it reaches 0.95 within {steps} steps", runs,
+            lambda r: r["5"]["steps_to_95"] is not None, 0.3,
+            "Gers et al. (2000): a large forget bias learns like the 1997 "
+            "cell"),
+        _claims.at_least(
+            f"the 1997 cell reaches 0.95 within {steps} steps", runs,
+            lambda r: r["1997"]["steps_to_95"] is not None, 0.7),
+        _claims.every(
+            "at initialisation, the gradient 90 steps back grows with the "
+            "forget bias (below 1e-8 for b_f = 1, above 0.5 for the 1997 "
+            "cell)", runs, lambda r: all(
+                a < b for a, b in zip(_flow_ratios(r), _flow_ratios(r)[1:]))
+            and _flow_ratios(r)[1] < 1e-8 and _flow_ratios(r)[-1] > 0.5),
+    ]
+
+
+CLAIMS = {"cerg": claims_cerg, "forget_bias": claims_forget_bias}

@@ -24,6 +24,7 @@ rest and the stored results.
 
 from mxnet import autograd, gluon, init, np, npx
 
+from . import claims as _claims
 from . import device as _device
 from . import fast, layers, lstm_tasks, training
 from .rnn import RNNScratch
@@ -32,7 +33,7 @@ __all__ = [
     "LSTM1997", "LSTM1997Scratch", "LSTM1997Fused", "LSTM1997Fast",
     "SequenceClassifier", "classifier", "fit", "train_models",
     "cell_gradient_norms", "run_temporal_order", "EXPERIMENTS", "FORGET_BIAS",
-    "KINDS",
+    "KINDS", "CLAIMS", "claims_temporal_order",
 ]
 
 KINDS = ("lstm", "rnn")  # the chapter's two models
@@ -267,3 +268,43 @@ def run_temporal_order(seed, num_steps=3000, batch_size=32):
 
 
 EXPERIMENTS = {"temporal_order": run_temporal_order}
+
+
+# What the stored seeds show (lstm_tutorial/claims.py): chapter 2 asserts
+# these, and tests/test_claims_stored.py checks them on the stored record.
+# Rate bounds follow the rule of claims.py from the ten stored seeds.
+CLAIM_STEPS, FAR = 3000, 89  # the budget; entry -1 - FAR is distance 90
+PAPER_6A = ("Hochreiter & Schmidhuber (1997), experiment 6a: solved, "
+            "31,390 training sequences on average")
+
+
+def _flow_ratio(run, kind):
+    flow = run["gradient_flow"][kind]
+    return flow[-1 - FAR] / flow[-1]
+
+
+def claims_temporal_order(record):
+    """The claims of the ``temporal_order`` record, over all its seeds."""
+    runs = list(record["seeds"].values())
+    return [
+        _claims.at_least(
+            "the 1997 LSTM reaches a test accuracy of 0.95 within 3,000 "
+            "steps", runs, lambda r: r["lstm"]["steps_to_95"] is not None
+            and r["lstm"]["steps_to_95"] <= CLAIM_STEPS, 0.7, PAPER_6A),
+        _claims.at_least(
+            "the RNN stays at or below 0.35 (chance is 0.25) for 3,000 "
+            "steps", runs, lambda r: max(r["rnn"]["steps"]) >= CLAIM_STEPS
+            and r["rnn"]["best"] <= 0.35, 0.7,
+            "Hochreiter & Schmidhuber (1997): no other method solved it"),
+        _claims.every(
+            "after training, the LSTM's cell-state gradient 90 steps back is"
+            " above 1/100 of the last step's", runs,
+            lambda r: _flow_ratio(r, "lstm") > 1e-2),
+        _claims.every(
+            "after training, the RNN's gradient 90 steps back is below "
+            "1/10,000 of the last step's", runs,
+            lambda r: _flow_ratio(r, "rnn") < 1e-4),
+    ]
+
+
+CLAIMS = {"temporal_order": claims_temporal_order}

@@ -74,3 +74,27 @@ def plot_curves(ax, curves, xlabel, ylabel, yscale="linear", title=None):
     if len(curves) > 1:
         ax.legend()
     return ax
+
+
+def plot_runs(ax, runs, label=None, color=None, lw=1.8):
+    """Every run of a multi-seed experiment faintly, and their median.
+
+    ``runs`` is a list of ``(xs, ys)``, one per seed, on the same ``xs``
+    (a run that stopped early is drawn as far as it went; the median is
+    taken where every run has a value). Returns the median line.
+    """
+    if not runs:
+        raise ValueError("runs must hold at least one (xs, ys) pair, got "
+                         "none")
+    import numpy as onp
+
+    color = color or ax._get_lines.get_next_color()
+    for xs, ys in runs:
+        ax.plot(xs, ys, color=color, lw=0.7, alpha=0.3)
+    n = min(len(ys) for _, ys in runs)
+    xs = runs[0][0][:n]
+    median = onp.median(onp.array([ys[:n] for _, ys in runs]), axis=0)
+    (line,) = ax.plot(xs, median, color=color, lw=lw,
+                      label=None if label is None else
+                      f"{label} (median of {len(runs)})")
+    return line

@@ -29,3 +29,19 @@ def tiny_lm(vocab_size, num_hiddens, sigma, seed):
                           vocab_size, sigma)
     lm.initialize()
     return lm
+
+
+def spoiled(record, change):
+    """A deep copy of a stored record with ``change(result)`` applied to
+    every seed's result: a record on which a claim should fail."""
+    import copy
+
+    record = copy.deepcopy(record)
+    for result in record["seeds"].values():
+        change(result)
+    return record
+
+
+def failing(found):
+    """The sentences of the claims in ``found`` that do not hold."""
+    return {c.sentence for c in found if not c.holds}

@@ -27,6 +27,8 @@ from lstm_tutorial import (
     training,
 )
 
+from helpers import failing, spoiled
+
 T, B, D, H = 6, 3, 5, 4
 
 
@@ -288,11 +290,9 @@ def test_prediction_without_future_matches_the_book_for_forward_lm():
         bl.predict_without_future("", 3, lm, vocab, mx.cpu())
 
 
-# The stored experiment: every claim must hold on every seed.
-
-LSTM_MAX, MLP_MAX, BILSTM_MIN, DELAY_GAP, BRNN_GAP = 0.75, 0.60, 0.95, \
-    0.10, 0.05
-
+# The stored experiment. Its claims (bl.claims_segment_labelling) are
+# checked on the stored record by tests/test_claims_stored.py; here the
+# record is whole and the claims can fail.
 
 def _stored():
     return experiments.load_results("segment_labelling")
@@ -303,12 +303,9 @@ def test_experiment_is_registered():
         "bidirectional_lstm"
 
 
-def test_stored_results_cover_three_seeds():
-    record = _stored()
-    assert record["experiment"] == "segment_labelling"
-    assert {"0", "1", "2"} <= set(record["seeds"])
-    for result in record["seeds"].values():
-        assert set(bl.KINDS) <= set(result)
+def test_stored_runs_are_whole():
+    for seed, result in _stored()["seeds"].items():
+        assert set(bl.KINDS) <= set(result), seed
         for kind in bl.KINDS:
             run = result[kind]
             assert run["final"] == run["accuracy"][-1]
@@ -316,33 +313,20 @@ def test_stored_results_cover_three_seeds():
             first = next((s for s, a in zip(run["steps"], run["accuracy"])
                           if a >= 0.95), None)
             assert run["steps_to_95"] == first
-
-
-def test_stored_claims_hold_on_every_seed():
-    for seed, r in _stored()["seeds"].items():
-        bilstm = r["bilstm"]["final"]
-        assert bilstm >= BILSTM_MIN, seed
-        assert max(r["lstm"]["accuracy"]) <= LSTM_MAX, seed
-        assert max(r["lstm_delay"]["accuracy"]) <= bilstm - DELAY_GAP, seed
-        assert max(r["mlp"]["accuracy"]) <= MLP_MAX, seed
-
-
-def test_stored_brnn_trails_at_the_bilstms_first_95():
-    for seed, r in _stored()["seeds"].items():
-        step = r["bilstm"]["steps_to_95"]
-        assert step is not None, seed
-        at = {kind: dict(zip(r[kind]["steps"], r[kind]["accuracy"]))[step]
-              for kind in ("bilstm", "brnn")}
-        assert at["brnn"] <= at["bilstm"] - BRNN_GAP, (seed, at)
-        brnn = r["brnn"]["steps_to_95"]
-        assert brnn is None or brnn > step, seed
-
-
-def test_stored_unidirectional_models_stay_within_their_bounds():
-    # by construction: the bound plus a little luck in the guesses
-    for seed, r in _stored()["seeds"].items():
         for kind in ("lstm", "lstm_delay", "mlp"):
-            assert r["bound"][kind] < 1
-            assert r[kind]["final"] <= r["bound"][kind] + 0.02, (seed, kind)
-        assert r["bound"]["lstm"] <= LSTM_MAX
-        assert r["bound"]["mlp"] <= MLP_MAX
+            assert 0 < result["bound"][kind] < 1
+
+
+def test_claims_can_fail():
+    record, claims = _stored(), bl.claims_segment_labelling
+    sentences = [c.sentence for c in claims(record)]
+    assert failing(claims(record)) == set()
+
+    def swapped(r):
+        r["bilstm"], r["mlp"] = r["mlp"], r["bilstm"]
+        r["brnn"] = r["bilstm"]
+    assert failing(claims(spoiled(record, swapped))) == set(sentences)
+
+    def lucky(r):  # one point above its bound on one frame set
+        r["lstm"]["final"] = r["bound"]["lstm"] + 0.03
+    assert failing(claims(spoiled(record, lucky))) == {sentences[1]}

@@ -351,3 +351,40 @@ def test_workers_stop_with_the_command(tmp_path, monkeypatch, how):
             time.sleep(0.1)
     finally:
         command.kill()
+
+
+def test_an_existing_dask_scheduler_runs_the_seeds(fake_registry, tmp_path):
+    """The README's cluster recipe on this machine: `dask scheduler` and a
+    `dask worker --nthreads 1`, then the runs sent to the scheduler."""
+    import socket
+
+    with socket.socket() as s:  # a free port
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")])}
+    dask = str(Path(sys.executable).parent / "dask")
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--no-dashboard"], env=env, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [dask, "worker", address, "--nthreads", "1", "--nworkers", "2",
+         "--no-dashboard"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        import distributed
+
+        with distributed.Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+        record = experiments.run_experiment(
+            "trained", [0, 1], tmp_path / "cluster", engine="dask",
+            scheduler=address)
+        pool = experiments.run_experiment("trained", [0, 1],
+                                          tmp_path / "pool", jobs=1)
+        assert _numbers(record) == _numbers(pool)
+        assert os.getpid() not in {r["pid"] for r in
+                                   record["seeds"].values()}
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=60)

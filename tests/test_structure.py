@@ -151,3 +151,14 @@ def test_every_recurrent_layer_is_built_on_the_protocol():
                 assert issubclass(obj, layers.Recurrent), obj
     assert {"RNNScratch", "LSTM1997Scratch", "LSTMFused", "VariantFast",
             "GRUScratch", "Bidirectional", "WindowMLP"} <= set(found)
+
+
+def test_every_module_with_experiments_registers_their_claims():
+    import importlib
+
+    from lstm_tutorial import CHAPTER_MODULES
+
+    for name in CHAPTER_MODULES:
+        module = importlib.import_module(f"lstm_tutorial.{name}")
+        experiments = getattr(module, "EXPERIMENTS", {})
+        assert set(getattr(module, "CLAIMS", {})) == set(experiments), name
