@@ -182,7 +182,8 @@ def table(claims, experiments=None):
         cells += [c.sentence, f"{c.rate.k} of {c.rate.n}",
                   f"{c.rate.low:.2f}-{c.rate.high:.2f}", c.claimed,
                   "yes" if c.holds else "**no**", c.paper or "-"]
-        rows.append("| " + " | ".join(cells) + " |")
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells)
+                    + " |")
     return "\n".join(rows)
 
 

@@ -441,13 +441,13 @@ def claims_cells(record):
             "three times its chance level)", runs,
             lambda r: abs(r["line_position"]["r"]) >= max(
                 0.12, 3 * r["line_position"]["chance"]), 0.5,
-            "Karpathy et al. (2016): line-length cells in larger models"),
+            "Karpathy et al. (2015): line-length cells in larger models"),
         _claims.at_least(
             "no unit tracks quotations much above chance (|r| at most its "
             "chance level plus 0.2)", runs,
             lambda r: abs(r["inside_quotes"]["r"])
             <= r["inside_quotes"]["chance"] + 0.2, 0.7,
-            "Karpathy et al. (2016): a quote cell in larger models"),
+            "Karpathy et al. (2015): a quote cell in larger models"),
     ]
 
 

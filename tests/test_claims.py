@@ -113,3 +113,9 @@ def test_a_notebook_shows_the_table_as_markdown():
     found = [claims.at_least("reaches 0.95", RUNS, _reach, 0.3)]
     shown = claims.Table(found)
     assert shown._repr_markdown_() == claims.table(found) == repr(shown)
+
+
+def test_a_bar_in_a_sentence_does_not_split_the_table():
+    found = [claims.at_least("|r| at least 0.12", RUNS, _reach, 0.3)]
+    row = claims.table(found).splitlines()[2]
+    assert row.startswith("| \\|r\\| at least 0.12 | 7 of 10 |")
