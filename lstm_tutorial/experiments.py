@@ -366,6 +366,11 @@ def _record(name, module_name):
     }
 
 
+def _stored_names(out=None):
+    """The registered experiments with a results file in ``out``."""
+    return sorted(n for n in registry() if results_path(n, out).is_file())
+
+
 def claims_report(names=None, out=None):
     """``(table, failed)`` of the stored records' claims: a Markdown table
     of every claim of the experiments ``names`` (default: every record in
@@ -374,8 +379,7 @@ def claims_report(names=None, out=None):
     from .claims import table
 
     found, labels = [], []
-    for name in names if names is not None else sorted(
-            n for n in registry() if results_path(n, out).is_file()):
+    for name in _stored_names(out) if names is None else names:
         listed = check_claims(name, out)
         found += listed
         labels += [name] * len(listed)
@@ -388,8 +392,7 @@ def _print_claims(parser, experiments, which, out):
     if which is not None and which not in experiments:
         parser.error(f"unknown experiment {which!r}; known: "
                      f"{', '.join(sorted(experiments))}")
-    names = [which] if which else sorted(
-        n for n in experiments if results_path(n, out).is_file())
+    names = [which] if which else _stored_names(out)
     if not names:
         parser.error(f"no results in {Path(out or RESULTS_DIR)}")
     try:
@@ -397,8 +400,8 @@ def _print_claims(parser, experiments, which, out):
     except (FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     print(text)
-    count = text.count("\n") - 1
-    print("\n".join(failed) if failed else f"\nall {count} claims hold",
+    rows = len(text.splitlines()) - 2  # below the header and its rule
+    print("\n".join(failed) if failed else f"\nall {rows} claims hold",
           flush=True)
     return 1 if failed else 0
 
