@@ -5,7 +5,8 @@ earlier chapters or the shared infrastructure (tests/test_structure.py):
 
 - infrastructure: ``device``, ``data``, ``layers`` (the protocol every
   recurrent layer follows: checks, state, loop, weights, MXNet twin),
-  ``training``, ``plotting``, ``diagrams``, ``source``, ``fast`` (a fused
+  ``training``, ``plotting``, ``diagrams`` and ``cell_diagrams`` (the
+  cells step by step), ``source``, ``fast`` (a fused
   layer's loop as one static graph), ``claims`` (rates over seeds with
   their intervals), and ``experiments``, the command
   that runs the chapters' multi-seed experiments
@@ -75,5 +76,5 @@ CHAPTER_MODULES = (
 )
 INFRASTRUCTURE_MODULES = (
     "device", "data", "layers", "training", "plotting", "diagrams",
-    "source", "fast", "claims", "experiments",
+    "cell_diagrams", "source", "fast", "claims", "experiments",
 )

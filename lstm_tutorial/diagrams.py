@@ -3,8 +3,9 @@
 Layers (a weight matrix and a nonlinearity) are boxes, pointwise operations
 are circles, data flows along arrows, and the LSTM's cell state is the thick
 line running through the top of the cell. Every function returns the
-matplotlib figure; chapters call them in a hidden-input figure cell.
-Checked by ``tests/test_diagrams.py``.
+matplotlib figure; chapters call them in a hidden-input figure cell. The
+cells themselves, step by step, are drawn by ``cell_diagrams`` with these
+primitives. Checked by ``tests/test_diagrams.py``.
 """
 
 from matplotlib import patches
@@ -79,51 +80,6 @@ def unrolled_rnn(num_steps=4):
         previous = (x + 0.5, 2.2)
     arrow(ax, previous, (width - 0.2, 2.2), color=STATE, lw=2)
     label(ax, width - 0.55, 2.5, rf"$H_{num_steps}$", color=STATE)
-    return fig
-
-
-def lstm_cell(forget_gate=True):
-    """One LSTM step; ``forget_gate=False`` draws the 1997 cell.
-
-    Without a forget gate the cell state passes straight through: only the
-    input gate writes to it (the constant error carousel).
-    """
-    fig, ax = canvas(10, 5.4)
-    top, bottom = 4.5, 0.7
-    line(ax, [(0.3, top), (9.7, top)], color=STATE, lw=3)
-    label(ax, 0.3, top + 0.35, r"$C_{t-1}$", color=STATE)
-    label(ax, 9.6, top + 0.35, r"$C_t$", color=STATE)
-    # Inputs: H_{t-1} from the left joined by X_t from below.
-    line(ax, [(0.3, bottom), (6.9, bottom)])
-    label(ax, 0.3, bottom - 0.35, r"$H_{t-1}$")
-    arrow(ax, (1.2, -0.1), (1.2, bottom))
-    label(ax, 1.5, -0.05, r"$X_t$")
-    gates = [(3.7, r"$\sigma$", r"$I_t$"), (5.0, r"$\tanh$",
-             r"$\tilde{C}_t$"), (6.9, r"$\sigma$", r"$O_t$")]
-    if forget_gate:
-        gates.insert(0, (2.4, r"$\sigma$", r"$F_t$"))
-        arrow(ax, (2.4, bottom), (2.4, 1.75))
-        arrow(ax, (2.4, 2.35), (2.4, top - 0.28))
-        circle(ax, 2.4, top, r"$\times$")
-    for x, text, name in gates:
-        if x != 2.4:
-            arrow(ax, (x, bottom), (x, 1.75))
-        box(ax, x, 2.05, text)
-        label(ax, x + 0.6, 2.55, name)
-    # Write: I_t * C~_t is added to the cell state.
-    circle(ax, 4.35, 3.25, r"$\times$")
-    line(ax, [(3.7, 2.35), (3.7, 3.25), (4.07, 3.25)])
-    line(ax, [(5.0, 2.35), (5.0, 3.25), (4.63, 3.25)])
-    arrow(ax, (4.35, 3.53), (4.35, top - 0.28))
-    circle(ax, 4.35, top, "+")
-    # Read: H_t = O_t * tanh(C_t).
-    arrow(ax, (8.3, top), (8.3, 3.68))
-    circle(ax, 8.3, 3.3, r"$\tanh$", radius=0.38)
-    arrow(ax, (8.3, 2.92), (8.3, 2.33))
-    line(ax, [(6.9, 2.35), (6.9, 2.05), (8.02, 2.05)])
-    circle(ax, 8.3, 2.05, r"$\times$")
-    line(ax, [(8.3, 1.77), (8.3, bottom), (9.7, bottom)])
-    label(ax, 9.6, bottom - 0.35, r"$H_t$")
     return fig
 
 

@@ -31,9 +31,11 @@ from . import forget_gate_tasks as tasks
 
 __all__ = ["LSTMScratch", "LSTMFused", "LSTMFast", "GATES",
            "without_forget_gate", "with_forget_gate_at_one", "network",
-           "cerg_predictor", "fit_stream", "trace_stream", "run_cerg",
+           "cerg_predictor", "fit_stream", "trace_stream", "trace_gates",
+           "run_cerg",
            "bias_classifier", "run_forget_bias", "EXPERIMENTS", "KINDS",
-           "BIASES", "CLAIMS", "claims_cerg",
+           "BIASES", "CLAIMS", "claims_cerg", "claims_cerg_training",
+           "claims_cerg_gates", "boundary_ratios",
            "claims_forget_bias", "solved"]
 
 GATES = ("i", "f", "c", "o")  # MXNet's order of the gates
@@ -235,13 +237,42 @@ def trace_stream(net, tokens, ctx):
     return logits.asnumpy(), np.concatenate(Cs).asnumpy()
 
 
+def _sigmoid(z):
+    return 1 / (1 + onp.exp(-z))
+
+
+def trace_gates(net, tokens):
+    """I_t, F_t, O_t, C~_t, C_t and H_t along a stream, each (n, H).
+
+    NumPy, one step at a time from a zero state with the trained weights,
+    as the module's equations read (the fused columns in MXNet's order i,
+    f, c, o); ``tests/test_forget_gate.py`` checks C_t against
+    ``trace_stream``.
+    """
+    W_x, W_h, b = (w.asnumpy() for w in net.rnn.to_scratch().fused_weights())
+    X = onp.eye(W_x.shape[0], dtype=W_x.dtype)[tokens]  # one-hot (n, 7)
+    H = C = onp.zeros(W_h.shape[0], dtype=W_x.dtype)
+    names = ("I", "F", "C_tilde", "O", "C", "H")
+    trace = {name: [] for name in names}
+    for x in X:
+        i, f, c, o = onp.split(x @ W_x + H @ W_h + b, 4)
+        I, F, O, C_tilde = _sigmoid(i), _sigmoid(f), _sigmoid(o), onp.tanh(c)
+        C = F * C + I * C_tilde
+        H = O * onp.tanh(C)
+        for name, value in zip(names, (I, F, C_tilde, O, C, H)):
+            trace[name].append(value)
+    return {name: onp.stack(values) for name, values in trace.items()}
+
+
 def run_cerg(seed, num_symbols=20_000, block=100, config=tasks.CERG):
     """The stored CERG experiment: both kinds from one seed.
 
     Each is scored on a fresh test stream after ``config["budget"]``
     chunks and again at the end, ``config["num_chunks"]``. At the end our
     scratch cell also traces the stream, which gives max_j |C_t| at every
-    step (the maximum of each ``block`` of steps is stored).
+    step (the maximum of each ``block`` of steps is stored), and the
+    modern cell's gates are profiled at the string boundaries
+    (``tasks.gate_profile``).
     """
     ctx = device.device()
     tokens, targets, long_lag = tasks.fresh_stream(num_symbols)
@@ -268,6 +299,9 @@ def run_cerg(seed, num_symbols=20_000, block=100, config=tasks.CERG):
             "chunks": chunks, "val_long_lag_accuracy": accuracy,
             "val_errors_per_1000": history.at("errors_per_1000")[1],
             "diverged_at": history.diverged_at}
+        if kind == "forget":  # F_t = 1 without: nothing to profile
+            result[kind]["gates"] = tasks.gate_profile(
+                trace_gates(net, tokens), long_lag)
     return result
 
 
@@ -336,8 +370,54 @@ def _grows(run):
         run["forget"]["c_max"])
 
 
+def boundary_ratios(run):
+    """Each unit's forget gate at the string boundary over its value
+    inside strings (the lower of the outer E's and the next B's)."""
+    F = run["forget"]["gates"]["F"]
+    return [min(e, s) / i for e, s, i in zip(F["end"], F["start"],
+                                              F["inside"])]
+
+
+def _resets(run):
+    return min(boundary_ratios(run)) <= 0.5
+
+
+def _keepers(run):
+    F = run["forget"]["gates"]["F"]
+    kept = [min(e, s) >= 0.8 for e, s in zip(F["end"], F["start"])]
+    return sum(kept) >= 0.75 * len(kept)
+
+
+def claims_cerg_gates(record):
+    """What the trained cells' gates do at the string boundaries."""
+    runs = list(record["seeds"].values())
+    return [
+        _claims.at_least(
+            "after 3,000 chunks, some unit resets at the end of a string: "
+            "its forget gate there is at most half its value inside strings",
+            runs, _resets, 0.2, "Gers et al. (2000), abstract: the forget "
+            "gate lets a cell \"learn to reset itself at appropriate "
+            "times\""),
+        _claims.at_least(
+            "most units do not: at least three quarters of them keep a "
+            "forget gate of 0.8 or more at the boundary", runs, _keepers,
+            0.5),
+        _claims.at_least(
+            "the median unit's forget gate inside strings lies between 0.9 "
+            "and 0.95 (a memory that fades over about 10 to 20 steps)", runs,
+            lambda r: 0.9 <= onp.median(
+                r["forget"]["gates"]["F"]["inside"]) <= 0.95, 0.7),
+    ]
+
+
 def claims_cerg(record):
-    """The claims of the ``cerg`` record, over all its seeds."""
+    """The claims of the ``cerg`` record, over all its seeds: training
+    (``claims_cerg_training``), then the gates (``claims_cerg_gates``)."""
+    return claims_cerg_training(record) + claims_cerg_gates(record)
+
+
+def claims_cerg_training(record):
+    """What training reaches on the CERG stream, over all the seeds."""
     runs = list(record["seeds"].values())
     return [
         _claims.at_least(

@@ -218,3 +218,42 @@ def predict_stream(net, tokens, ctx, chunk_len=50):
         logits.append(chunk.reshape(-1, chunk.shape[-1]))
         C_max.append(np.abs(state[-1]).max())
     return np.concatenate(logits).asnumpy(), np.stack(C_max).asnumpy()
+
+
+def boundaries(long_lag):
+    """Where one embedded string ends and the next begins.
+
+    Returns the positions of the outer ``E`` and of the next string's
+    ``B`` (two index arrays): each inner ``E`` (a long lag, at p) is
+    followed by the second ``a`` (p + 1), the outer ``E`` (p + 2) and the
+    next ``B`` (p + 3). Strings cut off by the stream's end are left out.
+    """
+    n = len(long_lag)
+    inner = onp.flatnonzero(long_lag)
+    inner = inner[inner + 3 < n]
+    return inner + 2, inner + 3
+
+
+PROFILED = ("I", "F", "O", "C")  # the gates, and the cell state (as |C_t|)
+
+
+def gate_profile(trace, long_lag):
+    """Each unit's mean gate values (and |C_t|) at the string boundary.
+
+    ``trace`` maps ``PROFILED`` names to (n, H) arrays along a stream.
+    For each name: ``{"end": ..., "start": ..., "inside": ...}``, lists
+    of H means over the steps that read the outer ``E``, the next ``B``
+    and all other steps.
+    """
+    end, start = boundaries(long_lag)
+    inside = onp.ones(len(long_lag), dtype=bool)
+    inside[end] = inside[start] = False
+    profile = {}
+    for name in PROFILED:
+        values = onp.abs(trace[name]) if name == "C" else trace[name]
+        profile[name] = {where: [round(float(v), 4) for v in
+                                 values[steps].mean(axis=0)]
+                         for where, steps in (("end", end), ("start", start),
+                                              ("inside", inside))}
+    return profile
+

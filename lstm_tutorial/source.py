@@ -5,7 +5,11 @@ chapter *shows* it with ``show(obj)`` right under its equation and then
 uses it. The displayed block starts with ``# lstm_tutorial/<module>.py:
 <qualified name>``; ``tests/test_source.py`` re-reads every such block
 stored in the notebooks and fails when it differs from the package, so a
-chapter can never teach code the package no longer has.
+chapter can never teach code the package no longer has. ``show(obj,
+*starts)`` shows an excerpt instead: only the lines of ``obj`` that begin
+with the given text (the walkthroughs put one line under each equation);
+its header ends with ``(excerpt)`` and the test checks each line is still
+one of ``obj``'s.
 """
 
 import inspect
@@ -13,6 +17,7 @@ import textwrap
 
 PACKAGE = "lstm_tutorial"
 HEADER = "# {path}: {qualname}"
+EXCERPT = " (excerpt)"
 
 
 class Source:
@@ -35,6 +40,26 @@ class Source:
         return f"```python\n{self}\n```"
 
 
-def show(obj):
-    """Display the source of ``obj`` (a class, function or method)."""
-    return Source(obj)
+class Excerpt(Source):
+    """The lines of a package object's source that begin with ``starts``
+    (after indentation), in the order given, dedented."""
+
+    def __init__(self, obj, starts):
+        super().__init__(obj)
+        lines = [line.strip() for line in self.code.split("\n")]
+        chosen = []
+        for start in starts:
+            found = [line for line in lines if line.startswith(start)]
+            if len(found) != 1:
+                raise ValueError(
+                    f"each start must begin exactly one line of "
+                    f"{obj.__qualname__}; {start!r} begins {len(found)}")
+            chosen.append(found[0])
+        self.header += EXCERPT
+        self.code = "\n".join(chosen)
+
+
+def show(obj, *starts):
+    """Display the source of ``obj`` (a class, function or method), or
+    only its lines that begin with ``starts``."""
+    return Excerpt(obj, starts) if starts else Source(obj)

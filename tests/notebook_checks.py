@@ -12,6 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 HEADER = re.compile(r"^# (lstm_tutorial/[\w/]+)\.py: ([\w.]+)$")
+EXCERPT = re.compile(
+    r"^# (lstm_tutorial/[\w/]+)\.py: ([\w.]+) \(excerpt\)$")
 
 
 def chapters():
@@ -62,6 +64,19 @@ def shown_sources(nb):
             match = HEADER.match(lines[0])
             if match:
                 found.append((*match.groups(), "\n".join(lines[1:])))
+    return found
+
+
+def shown_excerpts(nb):
+    """``(path, qualname, lines)`` for every ``show(obj, *starts)``."""
+    found = []
+    for cell in code_cells(nb):
+        for output in cell["outputs"]:
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            lines = text.split("\n")
+            match = EXCERPT.match(lines[0])
+            if match:
+                found.append((*match.groups(), lines[1:]))
     return found
 
 

@@ -91,23 +91,6 @@ def test_unrolled_rnn(num_steps):
     assert_drawn_inside(fig)
 
 
-@pytest.mark.parametrize("forget_gate, gates, ops", [
-    (True, ["$F_t$", "$I_t$", r"$\tilde{C}_t$", "$O_t$"], 5),
-    (False, ["$I_t$", r"$\tilde{C}_t$", "$O_t$"], 4),
-])
-def test_lstm_cell(forget_gate, gates, ops):
-    fig = diagrams.lstm_cell(forget_gate=forget_gate)
-    labels = texts(fig)
-    assert [g for g in labels if g in gates + ["$F_t$"]] == gates
-    assert len(boxes(fig)) == len(gates)  # one layer per gate
-    assert len(circles(fig)) == ops  # x, x, +, tanh, x (forget x if any)
-    for name in ("$C_{t-1}$", "$C_t$", "$H_{t-1}$", "$H_t$", "$X_t$"):
-        assert name in labels
-    # The cell state is the thick line running through the cell.
-    assert max(line.get_linewidth() for line in _ax(fig).lines) == 3
-    assert_drawn_inside(fig)
-
-
 @pytest.mark.parametrize("num_steps", [1, 2, 4, 6])
 def test_bidirectional_chain(num_steps):
     fig = diagrams.bidirectional_chain(num_steps)

@@ -360,7 +360,77 @@ def test_cerg_claims_can_fail():
         r["forget"]["c_max"], r["1997"]["c_max"] = (r["1997"]["c_max"],
                                                     r["forget"]["c_max"])
         r["forget"]["traced"]["errors_per_1000"] += 1
-    assert set(sentences[5:]) <= failing(claims(spoiled(record, swapped)))
+    training = [c.sentence for c in fg.claims_cerg_training(record)]
+    assert set(training[5:]) <= failing(claims(spoiled(record, swapped)))
+
+
+def test_cerg_gate_claims_can_fail():
+    record = _cerg()
+    sentences = [c.sentence for c in fg.claims_cerg_gates(record)]
+    assert len(sentences) == 3 and failing(fg.claims_cerg(record)) == set()
+
+    def never_resets(r):  # every unit's gate the same at the boundary
+        F = r["forget"]["gates"]["F"]
+        F["end"] = F["start"] = list(F["inside"])
+    assert failing(fg.claims_cerg_gates(spoiled(record, never_resets))) == {
+        sentences[0]}
+
+    def all_reset(r):  # every unit drops to 0.1 at the boundary, leaks fast
+        F = r["forget"]["gates"]["F"]
+        F["end"] = F["start"] = [0.1] * len(F["inside"])
+        F["inside"] = [0.5] * len(F["inside"])
+    assert failing(fg.claims_cerg_gates(spoiled(record, all_reset))) == set(
+        sentences[1:])
+
+
+def test_stored_cerg_runs_profile_every_unit():
+    for seed, run in _cerg()["seeds"].items():
+        profile = run["forget"]["gates"]
+        assert set(profile) == set(tasks.PROFILED), seed
+        for name, where in profile.items():
+            for values in where.values():
+                assert len(values) == tasks.CERG["num_hiddens"], (seed, name)
+        assert "gates" not in run["1997"]  # F_t = 1: nothing to profile
+
+
+def test_boundaries_are_the_outer_end_and_the_next_begin():
+    tokens, _, long_lag = tasks.fresh_stream(300)
+    text = tasks.decode(tokens)
+    ends, starts = tasks.boundaries(long_lag)
+    assert len(ends) == len(starts) > 5
+    assert all(text[e] == "E" and text[e - 1] in "TP" for e in ends)
+    assert all(text[s] == "B" and text[s + 1] in "TP" for s in starts)
+    # each string's first a is the a before its outer E
+    assert all(text[s + 1] == text[e - 1]
+               for s, e in zip(starts[:-1], ends[1:]))
+
+
+def test_gate_profile_averages_each_place():
+    long_lag = onp.zeros(12, dtype=bool)
+    long_lag[[2, 7]] = True  # outer E at 4 and 9, next B at 5 and 10
+    F = onp.arange(24, dtype=float).reshape(12, 2)
+    trace = {"I": F, "F": F, "O": F, "C": -F}
+    profile = tasks.gate_profile(trace, long_lag)
+    assert profile["F"]["end"] == [13.0, 14.0]  # rows 4 and 9
+    assert profile["F"]["start"] == [15.0, 16.0]  # rows 5 and 10
+    inside = onp.delete(F, [4, 9, 5, 10], axis=0).mean(axis=0)
+    assert profile["F"]["inside"] == pytest.approx(inside.tolist())
+    assert profile["C"]["end"] == [13.0, 14.0]  # |C_t|
+
+
+def test_trace_gates_follows_our_cell():
+    net = fg.cerg_predictor("forget", seed=3, ctx=mx.cpu())
+    tokens, _, _ = tasks.fresh_stream(120)
+    gates = fg.trace_gates(net, tokens)
+    _, C = fg.trace_stream(net, tokens, mx.cpu())
+    assert gates["C"].shape == C.shape == (120, tasks.CERG["num_hiddens"])
+    onp.testing.assert_allclose(gates["C"], C, atol=1e-5)
+    F, I = gates["F"], gates["I"]
+    assert ((0 < F) & (F < 1)).all() and ((0 < I) & (I < 1)).all()
+    # the update, from the traced gates: C_t = F_t C_{t-1} + I_t C~_t
+    C_prev = onp.vstack([onp.zeros((1, C.shape[1])), gates["C"][:-1]])
+    onp.testing.assert_allclose(
+        gates["C"], F * C_prev + I * gates["C_tilde"], atol=1e-6)
 
 
 def test_stored_sweep_covers_every_bias():

@@ -12,7 +12,13 @@ import pytest
 from lstm_tutorial import rnn
 from lstm_tutorial.source import Source, show
 
-from notebook_checks import chapters, load, resolve, shown_sources
+from notebook_checks import (
+    chapters,
+    load,
+    resolve,
+    shown_excerpts,
+    shown_sources,
+)
 
 
 def test_show_renders_package_code():
@@ -44,3 +50,46 @@ def test_drift_is_detected():
     module, qualname, code = shown_sources(nb)[0]
     edited = code.replace("def ", "def  ", 1)
     assert edited != Source(resolve(module, qualname)).code
+
+
+def test_an_excerpt_shows_the_lines_that_begin_with_the_starts():
+    shown = show(rnn.RNNScratch.step, "H = ", "return")
+    lines = str(shown).split("\n")
+    assert lines[0] == "# lstm_tutorial/rnn.py: RNNScratch.step (excerpt)"
+    source = Source(rnn.RNNScratch.step).code.split("\n")
+    assert len(lines) == 3
+    for line in lines[1:]:
+        assert line in [s.strip() for s in source] and line == line.strip()
+    assert lines[1].startswith("H = ") and lines[2].startswith("return")
+
+
+@pytest.mark.parametrize("start", ["no such line", ""])
+def test_an_excerpt_needs_exactly_one_line_per_start(start):
+    with pytest.raises(ValueError, match="must begin exactly one line"):
+        show(rnn.RNNScratch.step, start)
+
+
+def _excerpt_problems(excerpts):
+    problems = []
+    for module, qualname, lines in excerpts:
+        current = [s.strip() for s in Source(
+            resolve(module, qualname)).code.split("\n")]
+        problems += [(qualname, line) for line in lines
+                     if line not in current]
+    return problems
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.name)
+def test_notebook_excerpts_are_lines_of_the_package(path):
+    assert _excerpt_problems(shown_excerpts(load(path))) == [], (
+        f"{path.name} shows lines the package no longer has: re-execute "
+        "the chapter (make execute)")
+
+
+def test_a_stale_excerpt_is_detected():
+    found = [(p, e) for p in chapters()
+             for e in shown_excerpts(load(p))]
+    assert found, "no chapter shows an excerpt"
+    _, (module, qualname, lines) = found[0]
+    edited = [lines[0].replace(" = ", " =  ", 1)] + lines[1:]
+    assert _excerpt_problems([(module, qualname, edited)]) != []
