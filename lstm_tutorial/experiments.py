@@ -28,7 +28,9 @@ Nothing computed is lost:
   soon as that seed is done, so a run stopped half way keeps what it
   finished, and a run started again skips the seeds already stored
   (``--rerun`` computes them again; ``--replace`` starts a new record,
-  dropping the seeds not asked for);
+  dropping the seeds not asked for); when one seed fails, no new seed is
+  started, the seeds already running finish and are kept, and then the
+  error is raised;
 - a record is written to a temporary file in the same folder and renamed
   over the old one, so a full disk or a crash leaves the old file whole;
 - the workers stop with the command (Ctrl-C, SIGTERM, or the command
@@ -344,8 +346,21 @@ def _results(runs, experiments, jobs, engine="process", scheduler=None):
     try:
         futures = {pool.submit(_timed, experiments[name][1], seed):
                    (name, seed) for name, seed in runs}
+        failure = None
         for future in as_completed(futures):
-            yield (*futures[future], future.result())
+            if future.cancelled():
+                continue
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 (raised below)
+                if failure is None:  # start no more; let the others finish
+                    failure = exc
+                    for queued in futures:
+                        queued.cancel()
+                continue
+            yield (*futures[future], result)
+        if failure is not None:
+            raise failure
     finally:
         close()
 

@@ -23,8 +23,11 @@ def counted(seed):
 
 
 def flaky(seed):
+    """Seed 2 fails at once, while seed 0 is still computing."""
     if seed == 2:
         raise RuntimeError("seed 2 fails")
+    if seed == 0:
+        time.sleep(3)
     return {"seed": seed}
 
 
