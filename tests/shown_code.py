@@ -76,12 +76,12 @@ def measure(nb):
 
 def table(paths=None):
     """The Markdown table of shown and checking lines per chapter."""
-    rows = ["| chapter | listings | lines shown | argument checking |",
+    rows = ["| chapter | listings | lines | checking |",
             "|---|---|---|---|"]
     for path in paths or chapters():
         found = measure(load(path))
         checks = sum(len(lines) for _, _, lines in found)
-        rows.append(f"| `{path.stem}` | {len(found)} | "
+        rows.append(f"| {int(path.stem[:2])} | {len(found)} | "
                     f"{sum(n for _, n, _ in found)} | {checks} |")
     return "\n".join(rows)
 
