@@ -25,6 +25,7 @@ from mxnet.gluon import nn
 from . import attention_tasks as tasks
 from . import bidirectional_lstm, device, forget_gate, layers, training
 from . import claims as _claims
+from .source import checked_by
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention",
            "Encoder", "Decoder", "Seq2Seq", "seq2seq", "train_copy",
@@ -73,6 +74,16 @@ def _check_inputs(queries, keys, values, valid_lens, query_size, key_size,
                              "the number of keys")
 
 
+def _check_additive(net, queries, keys, values, valid_lens=None):
+    _check_inputs(queries, keys, values, valid_lens, net.query_size,
+                  net.key_size, net.W.list_ctx()[0])
+
+
+def _check_dot(net, queries, keys, values, valid_lens=None):
+    _check_inputs(queries, keys, values, valid_lens, keys.shape[-1], None,
+                  queries.ctx)
+
+
 class AdditiveAttention(gluon.Block):
     """e = v^T tanh(W q + U k), row vectors: q W is (query_size -> h)."""
 
@@ -87,11 +98,10 @@ class AdditiveAttention(gluon.Block):
                                  init=init.Normal(1 / math.sqrt(num_hiddens)))
         self.attention_weights = None
 
+    @checked_by(_check_additive)
     def forward(self, queries, keys, values, valid_lens=None):
         """(B, Q, q), (B, K, k), (B, K, d), (B,) -> contexts (B, Q, d)."""
         ctx = self.W.list_ctx()[0]
-        _check_inputs(queries, keys, values, valid_lens, self.query_size,
-                      self.key_size, ctx)
         features = np.tanh(
             np.dot(queries, self.W.data(ctx))[:, :, None, :]  # (B, Q, 1, h)
             + np.dot(keys, self.U.data(ctx))[:, None, :, :])  # (B, 1, K, h)
@@ -107,10 +117,9 @@ class DotProductAttention(gluon.Block):
         super().__init__()
         self.attention_weights = None
 
+    @checked_by(_check_dot)
     def forward(self, queries, keys, values, valid_lens=None):
         """(B, Q, d), (B, K, d), (B, K, d_v), (B,) -> (B, Q, d_v)."""
-        _check_inputs(queries, keys, values, valid_lens, keys.shape[-1],
-                      None, queries.ctx)
         scores = npx.batch_dot(queries, keys, transpose_b=True) / math.sqrt(
             queries.shape[-1])  # (B, Q, K)
         self.attention_weights = masked_softmax(scores, valid_lens)

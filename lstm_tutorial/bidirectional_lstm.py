@@ -25,6 +25,7 @@ from mxnet import init, np, npx
 from . import bidirectional_lstm_tasks as tasks
 from . import claims as _claims
 from . import device, forget_gate, layers, lstm, rnn, training
+from .source import checked_by
 
 __all__ = ["Bidirectional", "BiLSTMScratch", "WindowMLP", "FrameClassifier",
            "fit", "labeller",
@@ -32,6 +33,14 @@ __all__ = ["Bidirectional", "BiLSTMScratch", "WindowMLP", "FrameClassifier",
            "language_model", "last_logits", "predict_without_future",
            "causal_perplexity", "KINDS", "NAMES", "EXPERIMENTS", "CLAIMS",
            "claims_segment_labelling"]
+
+
+def _check_twins(net):
+    kinds = {getattr(x, "GLUON", None) for x in (net.f_layer, net.b_layer)}
+    if (len(kinds) != 1 or None in kinds
+            or net.b_layer.num_hiddens != net.f_layer.num_hiddens):
+        raise ValueError("both directions must be layers of the same "
+                         "gluon.rnn kind with the same num_hiddens")
 
 
 class Bidirectional(layers.Recurrent):
@@ -79,6 +88,7 @@ class Bidirectional(layers.Recurrent):
                                  axis=2)  # (T, B, h_f + h_b)
         return outputs, (f_state, b_state)
 
+    @checked_by(_check_twins)
     def to_gluon(self):
         """``gluon.rnn.LSTM(bidirectional=True)`` (or ``RNN``, ``GRU``).
 
@@ -89,9 +99,6 @@ class Bidirectional(layers.Recurrent):
         kinds = {getattr(x, "GLUON", None) for x in (self.f_layer,
                                                      self.b_layer)}
         h = self.f_layer.num_hiddens
-        if len(kinds) != 1 or None in kinds or self.b_layer.num_hiddens != h:
-            raise ValueError("both directions must be layers of the same "
-                             "gluon.rnn kind with the same num_hiddens")
         ctx = self.context()
         reference = kinds.pop()(h, bidirectional=True,
                                 input_size=self.num_inputs,
@@ -118,6 +125,10 @@ class BiLSTMScratch(Bidirectional):
                          Layer(num_inputs, num_hiddens, sigma, forget_bias))
 
 
+def _check_radius(net, num_inputs, radius, *args, **kwargs):
+    layers.check_count("radius", radius, low=0)
+
+
 class WindowMLP(layers.Recurrent):
     """A hidden layer on the window of frames t - k .. t + k, every t.
 
@@ -127,9 +138,9 @@ class WindowMLP(layers.Recurrent):
 
     STATE = ()
 
+    @checked_by(_check_radius)
     def __init__(self, num_inputs, radius, num_hiddens, sigma=0.01):
         super().__init__(num_inputs, num_hiddens)
-        layers.check_count("radius", radius, low=0)
         self.radius = radius
         width = (2 * radius + 1) * num_inputs
         self.W_xh = self.params.get("W_xh", shape=(width, num_hiddens),
@@ -148,6 +159,10 @@ class WindowMLP(layers.Recurrent):
         return H, ()  # (num_steps, batch_size, num_hiddens)
 
 
+def _check_delay(net, layer, num_classes, delay=0, *args, **kwargs):
+    layers.check_count("delay", delay, low=0)
+
+
 class FrameClassifier(lstm.SequenceClassifier):
     """Chapter 2's readout applied at every frame: logits (T, B, C).
 
@@ -156,9 +171,9 @@ class FrameClassifier(lstm.SequenceClassifier):
     is answered (a *target delay*, as Graves & Schmidhuber used).
     """
 
+    @checked_by(_check_delay)
     def __init__(self, layer, num_classes, delay=0, sigma=0.01):
         super().__init__(layer, num_classes, sigma)
-        layers.check_count("delay", delay, low=0)
         self.delay = delay
 
     def forward(self, inputs):
@@ -204,10 +219,14 @@ def _rnn(num_hiddens, ctx):
     return layers.GluonLayer(layer)
 
 
-def labeller(kind, seed, ctx=None, config=tasks.CONFIG):
-    """One of the five models (``KINDS``), initialised from ``seed``."""
+def _check_kind(kind, *args, **kwargs):
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
+
+@checked_by(_check_kind)
+def labeller(kind, seed, ctx=None, config=tasks.CONFIG):
+    """One of the five models (``KINDS``), initialised from ``seed``."""
     ctx = ctx if ctx is not None else device.device()
     device.seed(seed)
     h = config["num_hiddens"][kind]
@@ -301,10 +320,14 @@ def last_logits(net, X):
     return logits[-1]
 
 
-def predict_without_future(prefix, num_preds, net, vocab, ctx=None):
-    """Continue ``prefix`` greedily, re-reading the whole text each time."""
+def _check_prefix(prefix, *args, **kwargs):
     if not prefix:
         raise ValueError("prefix must hold at least one character")
+
+
+@checked_by(_check_prefix)
+def predict_without_future(prefix, num_preds, net, vocab, ctx=None):
+    """Continue ``prefix`` greedily, re-reading the whole text each time."""
     ctx = ctx if ctx is not None else device.device()
     tokens = [vocab[c] for c in prefix]
     for _ in range(num_preds):

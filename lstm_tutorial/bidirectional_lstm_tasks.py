@@ -23,6 +23,7 @@ import numpy as onp
 from mxnet import np
 
 from . import training
+from .source import checked_by
 
 CLASSES = ("A", "B", "C", "D")             # cue symbols, one per class
 DISTRACTORS = ("u", "v", "w", "x", "y", "z")
@@ -49,6 +50,16 @@ def _check_lengths(lengths):
                          f"1 <= low <= high, got {lengths!r}")
 
 
+def _check_segment_cue(batch_size, rng, num_steps=100, lengths=(5, 25)):
+    _check_positive("batch_size", batch_size)
+    _check_positive("num_steps", num_steps)
+    _check_lengths(lengths)
+    if not isinstance(rng, onp.random.RandomState):
+        raise TypeError("rng must be a numpy.random.RandomState, got "
+                        f"{type(rng).__name__}")
+
+
+@checked_by(_check_segment_cue)
 def segment_cue(batch_size, rng, num_steps=100, lengths=(5, 25)):
     """A batch as ``(tokens, starts, labels, cues)`` NumPy arrays.
 
@@ -56,12 +67,6 @@ def segment_cue(batch_size, rng, num_steps=100, lengths=(5, 25)):
     boundary bit, the class of every frame, and the position of the cue
     frame of every frame's segment. ``rng`` is a ``RandomState``.
     """
-    _check_positive("batch_size", batch_size)
-    _check_positive("num_steps", num_steps)
-    _check_lengths(lengths)
-    if not isinstance(rng, onp.random.RandomState):
-        raise TypeError("rng must be a numpy.random.RandomState, got "
-                        f"{type(rng).__name__}")
     shape = (batch_size, num_steps)
     tokens = rng.randint(len(CLASSES), len(SYMBOLS), size=shape)
     starts = onp.zeros(shape, dtype=bool)

@@ -21,6 +21,7 @@ from mxnet import gluon, np
 from . import claims as _claims
 from . import cnn_lstm_tasks as tasks
 from . import device, forget_gate, layers, training
+from .source import checked_by
 
 __all__ = ["conv_front", "Forecaster", "forecaster", "fit", "forecast",
            "baselines", "run_demand", "EXPERIMENTS", "KINDS", "TRAIN",
@@ -42,6 +43,13 @@ def conv_front(channels=64, kernel=3):
     return front
 
 
+def _check_window(net, X):
+    if X.ndim != 2:
+        raise ValueError(f"X must be (batch_size, window), got shape "
+                         f"{X.shape}")
+    device.check_context("X", X, _ctx(net))
+
+
 class Forecaster(gluon.Block):
     """``front`` (or none), a recurrent ``layer``, a two-layer head.
 
@@ -56,11 +64,8 @@ class Forecaster(gluon.Block):
         self.head.add(gluon.nn.Dense(dense, activation="relu"),
                       gluon.nn.Dense(horizon))
 
+    @checked_by(_check_window)
     def forward(self, X):
-        if X.ndim != 2:
-            raise ValueError(f"X must be (batch_size, window), got shape "
-                             f"{X.shape}")
-        device.check_context("X", X, _ctx(self))
         if self.front is None:
             Z = X.T[:, :, None]  # (window, batch, 1)
         else:
@@ -74,11 +79,15 @@ def _ctx(net):
     return net.head.collect_params().list_ctx()[0]
 
 
+def _check_kind(kind, *args, **kwargs):
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
+
+@checked_by(_check_kind)
 def forecaster(kind, seed, ctx=None, config=TRAIN,
                horizon=tasks.CONFIG["horizon"]):
     """The plain ``'lstm'`` or the ``'cnn_lstm'``, initialised from seed."""
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     ctx = ctx if ctx is not None else device.device()
     device.seed(seed)
     front = None

@@ -15,6 +15,8 @@ training weeks only.
 
 import numpy as onp
 
+from .source import checked_by
+
 __all__ = ["DAY", "WEEK", "CONFIG", "load_demand", "split_bounds",
            "windows", "Scaler", "persistence", "fit_linear",
            "predict_linear", "errors", "datasets", "daily_path"]
@@ -44,7 +46,7 @@ def load_demand():
     """Taylor's series: 4,032 half-hourly demands (MW), float64."""
     from pmdarima.datasets import load_taylor  # lazily: a heavy import
 
-    return _check_series(load_taylor(as_series=False))
+    return onp.asarray(load_taylor(as_series=False), dtype=onp.float64)
 
 
 def split_bounds(length, weeks=CONFIG["weeks"]):
@@ -59,13 +61,8 @@ def split_bounds(length, weeks=CONFIG["weeks"]):
             for k, name in enumerate(("train", "val", "test"))}
 
 
-def windows(series, start, end, window=CONFIG["window"],
-            horizon=CONFIG["horizon"], stride=1):
-    """Inputs ``X`` (n, window), targets ``Y`` (n, horizon), origins.
-
-    Every origin ``t`` (index of the first target) has its targets in
-    ``[start, end)`` and its inputs ``series[t - window:t]``.
-    """
+def _check_windows(series, start, end, window=CONFIG["window"],
+                   horizon=CONFIG["horizon"], stride=1):
     series = _check_series(series)
     for name, value in (("window", window), ("horizon", horizon),
                         ("stride", stride)):
@@ -79,6 +76,18 @@ def windows(series, start, end, window=CONFIG["window"],
             f"no window fits: window {window} + horizon {horizon} needs "
             f"targets in [{first}, {first + horizon}), the range ends at "
             f"{end} (series of {len(series)} points)")
+
+
+@checked_by(_check_windows)
+def windows(series, start, end, window=CONFIG["window"],
+            horizon=CONFIG["horizon"], stride=1):
+    """Inputs ``X`` (n, window), targets ``Y`` (n, horizon), origins.
+
+    Every origin ``t`` (index of the first target) has its targets in
+    ``[start, end)`` and its inputs ``series[t - window:t]``.
+    """
+    series = onp.asarray(series, dtype=onp.float64)
+    first = max(start, window)  # the first origin with a whole window
     origins = onp.arange(first, end - horizon + 1, stride)
     X = onp.stack([series[t - window:t] for t in origins])
     Y = onp.stack([series[t:t + horizon] for t in origins])
@@ -101,13 +110,18 @@ class Scaler:
         return onp.asarray(z) * self.std + self.mean
 
 
-def persistence(X, horizon, period):
-    """The value ``period`` points before each target, from the window."""
+def _check_persistence(X, horizon, period):
     X = onp.asarray(X)
     _check_positive("period", period)
     if not horizon <= period <= X.shape[1]:
         raise ValueError(f"period must lie in [horizon={horizon}, "
                          f"window={X.shape[1]}], got {period}")
+
+
+@checked_by(_check_persistence)
+def persistence(X, horizon, period):
+    """The value ``period`` points before each target, from the window."""
+    X = onp.asarray(X)
     start = X.shape[1] - period
     return X[:, start:start + horizon]
 
@@ -137,7 +151,7 @@ def errors(prediction, target):
 
 def datasets(series=None, config=CONFIG):
     """Windows of the three splits in MW and scaled, and the scaler."""
-    series = load_demand() if series is None else _check_series(series)
+    series = _check_series(load_demand() if series is None else series)
     bounds = split_bounds(len(series), config["weeks"])
     scaler = Scaler(series[slice(*bounds["train"])])
     data = {"scaler": scaler, "series": series, "bounds": bounds}

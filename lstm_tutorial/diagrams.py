@@ -192,3 +192,177 @@ def attention_decoder(num_steps=4):
     box(ax, decoder, 7.5, r"$W_{hq}$", width=0.8)
     label(ax, decoder + 0.8, 7.95, r"$\hat{y}_{t'}$")
     return fig
+
+
+MODULE = "#F2F2F2"  # the repeating module of a chain
+
+
+def _offset(t):
+    """The subscript of step ``t`` steps from t: ``t-1``, ``t``, ``t+1``."""
+    return "t" if t == 0 else f"t{t:+d}"
+
+
+def _lstm_module(ax, x0, bottom, top):
+    """One LSTM step of a chain, its left edge at ``x0`` (width 5.6)."""
+    ax.add_patch(patches.FancyBboxPatch(
+        (x0 + 0.25, bottom - 0.45), 5.2, top - bottom + 0.9,
+        boxstyle="round,pad=0.1", fc=MODULE, ec="#999999", lw=1, zorder=1))
+    gate_y = (bottom + top) / 2 - 0.25
+    gates = [(1.0, r"$\sigma$"), (1.9, r"$\sigma$"), (2.8, r"$\tanh$"),
+             (3.7, r"$\sigma$")]  # F, I, C~, O: the order of the equations
+    for dx, text in gates:
+        arrow(ax, (x0 + dx, bottom), (x0 + dx, gate_y - 0.3))
+        box(ax, x0 + dx, gate_y, text, width=0.7)
+    # Erase, then write: C_t = F_t * C_{t-1} + I_t * C~_t.
+    circle(ax, x0 + 1.0, top, r"$\times$")
+    arrow(ax, (x0 + 1.0, gate_y + 0.3), (x0 + 1.0, top - 0.28))
+    write = (x0 + 2.35, top - 1.0)
+    circle(ax, *write, r"$\times$")
+    line(ax, [(x0 + 1.9, gate_y + 0.3), (x0 + 1.9, write[1]),
+              (write[0] - 0.28, write[1])])
+    line(ax, [(x0 + 2.8, gate_y + 0.3), (x0 + 2.8, write[1]),
+              (write[0] + 0.28, write[1])])
+    arrow(ax, (write[0], write[1] + 0.28), (write[0], top - 0.28))
+    circle(ax, write[0], top, "+")
+    # Read: H_t = O_t * tanh(C_t), to the next step and out of the top.
+    read = x0 + 4.6
+    arrow(ax, (read, top), (read, top - 0.6))
+    circle(ax, read, top - 1.0, r"$\tanh$", radius=0.4)
+    arrow(ax, (read, top - 1.4), (read, gate_y + 0.28))
+    line(ax, [(x0 + 3.7, gate_y + 0.3), (x0 + 3.7, gate_y),
+              (read - 0.28, gate_y)])
+    circle(ax, read, gate_y, r"$\times$")
+    line(ax, [(read, gate_y - 0.28), (read, bottom), (x0 + 5.6, bottom)],
+         color=STATE)
+
+
+def lstm_chain(num_steps=3):
+    """The LSTM as a chain of repeating modules (after Olah's essay).
+
+    The cell state is the thick line running through the top of every
+    module, changed only by a product (erase) and a sum (write); the hidden
+    state runs along the bottom, joined by the input X below each module,
+    and leaves through the top as the output H.
+    """
+    _check_num_steps(num_steps)
+    step, bottom, top = 5.6, 1.5, 4.6
+    width = step * num_steps + 1.0
+    fig, ax = canvas(width, 6.6, scale=0.6)
+    line(ax, [(0.1, top), (width - 0.1, top)], color=STATE, lw=3)
+    label(ax, 0.55, top + 0.35, "cell state", color=STATE, fontsize=9)
+    label(ax, 0.6, bottom - 0.7, "hidden\nstate", color=STATE, fontsize=9)
+    for k in range(num_steps):
+        x0 = 0.5 + step * k
+        t = _offset(k - num_steps // 2)
+        _lstm_module(ax, x0, bottom, top)
+        # The hidden state in from the left, joined by the input.
+        line(ax, [(x0 - 0.4 if k == 0 else x0, bottom), (x0 + 0.5, bottom)],
+             color=STATE)
+        line(ax, [(x0 + 0.5, bottom), (x0 + 3.7, bottom)])
+        arrow(ax, (x0 + 0.5, 0.35), (x0 + 0.5, bottom))
+        label(ax, x0 + 0.5, 0.15, rf"$X_{{{t}}}$")
+        out = x0 + 5.2
+        arrow(ax, (out, bottom), (out, top + 1.3), color=STATE)
+        label(ax, out, top + 1.6, rf"$H_{{{t}}}$")
+    arrow(ax, (width - 0.9, bottom), (width - 0.1, bottom), color=STATE)
+    return fig
+
+
+def _shape(shape):
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+def _note(ax, x, y, text):
+    """A left-aligned small label: the shape beside an arrow."""
+    ax.text(x, y, text, ha="left", va="center", fontsize=9)
+
+
+def cnn_lstm(window, stages):
+    """The CNN-LSTM as blocks, each arrow labelled with its tensor's shape.
+
+    ``window`` is the input's shape; ``stages`` are ``(text, shape, kind)``
+    in order: each block's text, the shape it outputs, and its kind,
+    ``"layer"`` (learned weights) or ``"op"`` (none: pooling, reshaping).
+    The first half of the stages runs down the left column, the rest up
+    the right one; the last stage's output is the forecast.
+    """
+    if not stages:
+        raise ValueError("stages must name at least one block, got none")
+    kinds = {kind for _, _, kind in stages} - {"layer", "op"}
+    if kinds:
+        raise ValueError(f"a stage's kind is 'layer' or 'op', got "
+                         f"{sorted(kinds)}")
+    rows, gap, left, right = (len(stages) + 1) // 2, 1.1, 2.6, 9.1
+    height = gap * (rows + 1) + 0.5
+    fig, ax = canvas(12.0, height, scale=0.6)
+    label(ax, left, height - 0.3, "window " + _shape(window), fontsize=9)
+    below = (left, height - 0.5)  # where the next arrow starts
+    for k, (text, shape, kind) in enumerate(stages):
+        down = k < rows
+        row = k + 1 if down else 2 * rows - k
+        x, y = (left if down else right), height - 0.3 - gap * row
+        if k == rows:  # across the bottom, from the left column's end
+            turn = y - 0.65
+            line(ax, [below, (left, turn), (right, turn)])
+            _note(ax, left + 2.4, turn + 0.17, _shape(stages[k - 1][1]))
+            below = (right, turn)
+        arrow(ax, below, (x, y + 0.3 if down else y - 0.3))
+        box(ax, x, y, text, width=4.7, height=0.55)
+        if kind == "op":
+            ax.patches[-1].set_facecolor(POINTWISE)
+        below = (x, y - 0.3 if down else y + 0.3)
+        last = k == len(stages) - 1
+        if not last and k != rows - 1:
+            _note(ax, x + 0.15, y - gap / 2 if down else y + gap / 2,
+                  _shape(shape))
+    top = height - 0.5
+    arrow(ax, below, (below[0], top))
+    label(ax, below[0], height - 0.3, "forecast " + _shape(stages[-1][1]),
+          fontsize=9)
+    return fig
+
+
+# Figures of the Markdown pages, committed under book/figures/ as SVG:
+# ``python -m lstm_tutorial.diagrams book/figures`` redraws them, and
+# tests/test_diagrams.py fails when a committed file differs from a redraw.
+FIGURES = {"lstm-chain.svg": lambda: lstm_chain(num_steps=3)}
+
+
+def svg(draw):
+    """The SVG text of ``draw()`` in the house style, the same every run."""
+    import io
+
+    from matplotlib import rc_context
+
+    from .plotting import STYLE
+
+    with rc_context(STYLE):
+        fig = draw()
+        out = io.StringIO()
+        fig.savefig(out, format="svg", bbox_inches="tight",
+                    metadata={"Date": None})
+    plt.close(fig)
+    return out.getvalue()
+
+
+def write_figures(folder):
+    """Write every figure of ``FIGURES`` into ``folder``; their paths."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, draw in FIGURES.items():
+        path = folder / name
+        path.write_text(svg(draw), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m lstm_tutorial.diagrams FOLDER")
+    for written in write_figures(sys.argv[1]):
+        print(written)

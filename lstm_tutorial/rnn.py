@@ -15,6 +15,7 @@ It equals ``gluon.rnn.RNN(activation='tanh')`` with copied weights
 from mxnet import autograd, gluon, init, np, npx
 
 from . import layers
+from .source import checked_by
 
 __all__ = ["RNNScratch", "RNNLMScratch", "state_gradient_norms"]
 
@@ -35,6 +36,12 @@ class RNNScratch(layers.Readable):
         H = np.tanh(np.dot(X_t, self.W_xh.data(ctx))
                     + np.dot(H, self.W_hh.data(ctx)) + self.b_h.data(ctx))
         return (H,)
+
+
+def _check_tokens(net, X, state=None):
+    if X.ndim != 2:
+        raise ValueError("X must be token indices of shape (batch_size, "
+                         f"num_steps), got {X.shape}")
 
 
 class RNNLMScratch(gluon.Block):
@@ -59,10 +66,8 @@ class RNNLMScratch(gluon.Block):
         ctx = outputs.ctx
         return np.dot(outputs, self.W_hq.data(ctx)) + self.b_q.data(ctx)
 
+    @checked_by(_check_tokens)
     def forward(self, X, state=None):
-        if X.ndim != 2:
-            raise ValueError("X must be token indices of shape (batch_size, "
-                             f"num_steps), got {X.shape}")
         embs = npx.one_hot(X.T, self.vocab_size)  # (num_steps, batch, V)
         outputs, state = self.rnn(embs, state)
         return self.output_layer(outputs), state  # (num_steps, batch, V)

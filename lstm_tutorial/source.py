@@ -63,3 +63,22 @@ def show(obj, *starts):
     """Display the source of ``obj`` (a class, function or method), or
     only its lines that begin with ``starts``."""
     return Excerpt(obj, starts) if starts else Source(obj)
+
+
+def checked_by(check):
+    """Decorate a shown function: ``check`` sees its arguments first.
+
+    Shown code is the math (CONTRIBUTING.md, "One source"): the listing
+    names its check in this one line, and the check (a helper that raises
+    on bad arguments, as the layer protocol's ``start`` does) stays out of
+    the listing. ``show(f)`` shows ``f`` as written, with this line.
+    """
+    import functools
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            check(*args, **kwargs)
+            return function(*args, **kwargs)
+        return run
+    return decorate

@@ -23,6 +23,7 @@ import math
 from mxnet import autograd, gluon, np, npx
 
 from . import device as _device
+from .source import checked_by
 
 
 def _grads(params):
@@ -38,14 +39,18 @@ def grad_norm(params):
     return math.sqrt(sum(float((g * g).sum()) for g in grads))
 
 
+def _check_theta(params, theta):
+    if theta is not None and not theta > 0:
+        raise ValueError(f"theta must be positive or None, got {theta}")
+
+
+@checked_by(_check_theta)
 def clip_gradients(params, theta):
     """Scale gradients so their global norm is at most ``theta``.
 
     ``theta=None`` leaves them as they are. Returns the norm before
     clipping.
     """
-    if theta is not None and not theta > 0:
-        raise ValueError(f"theta must be positive or None, got {theta}")
     norm = grad_norm(params)
     if theta is not None and norm > theta and math.isfinite(norm):
         for g in _grads(params):
@@ -86,6 +91,13 @@ class History:
         return next((s for s, v in zip(xs, values) if v >= threshold), None)
 
 
+def _check_train(net, batches, objective, trainer, theta=1.0,
+                 evaluate=None, eval_every=None, *args, **kwargs):
+    if evaluate is not None and eval_every is not None and eval_every <= 0:
+        raise ValueError(f"eval_every must be positive, got {eval_every}")
+
+
+@checked_by(_check_train)
 def train(net, batches, objective, trainer, theta=1.0, evaluate=None,
           eval_every=None, history=None, stop_on_divergence=True):
     """Run one optimiser step per batch; return the ``History``.
@@ -93,8 +105,6 @@ def train(net, batches, objective, trainer, theta=1.0, evaluate=None,
     ``evaluate(net)`` returns a dict of metrics, recorded every
     ``eval_every`` steps and after the last one.
     """
-    if evaluate is not None and eval_every is not None and eval_every <= 0:
-        raise ValueError(f"eval_every must be positive, got {eval_every}")
     history = history if history is not None else History()
     params = net.collect_params()
     step = history.last("step") if "step" in history else 0
@@ -216,14 +226,18 @@ def train_language_model(net, train_iter, val_iter, num_epochs, lr,
     return history
 
 
-def predict(prefix, num_preds, net, vocab, ctx=None):
-    """Continue ``prefix`` by ``num_preds`` characters, greedily."""
+def _check_prefix(prefix, num_preds, net, vocab, ctx=None):
     if not prefix:
         raise ValueError("prefix must hold at least one character")
     unknown = sorted({c for c in prefix if c not in vocab.token_to_idx})
     if unknown:
         raise ValueError(f"prefix has characters not in the vocabulary: "
                          f"{unknown}")
+
+
+@checked_by(_check_prefix)
+def predict(prefix, num_preds, net, vocab, ctx=None):
+    """Continue ``prefix`` by ``num_preds`` characters, greedily."""
     ctx = ctx if ctx is not None else _device.device()
     state = net.begin_state(1, ctx)
     outputs = [vocab[prefix[0]]]

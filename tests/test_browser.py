@@ -213,6 +213,21 @@ CHECK_PAGE = r"""
                .map(a => new URL(a.href).pathname),
     captions: Array.from(document.querySelectorAll(
                 "nav.bd-docs-nav .caption-text")).map(c => c.textContent),
+    numbered: Array.from(document.querySelectorAll("nav.bd-docs-nav a[href]"))
+                .map(a => [new URL(a.href).pathname, a.textContent.trim()]),
+    title: (document.querySelector("article h1") || {}).textContent || "",
+    figures: Array.from(document.querySelectorAll("article figure"))
+               .map(f => ({
+                 id: f.id || "",
+                 number: ((f.querySelector("figcaption .caption-number")
+                           || {}).textContent || "").trim(),
+                 caption: ((f.querySelector("figcaption") || {}).textContent
+                           || "").trim().slice(0, 120),
+                 images: Array.from(f.querySelectorAll("img"))
+                           .map(i => i.getAttribute("src") || "")})),
+    alts: Array.from(document.querySelectorAll("article img"))
+            .map(i => ({src: i.getAttribute("src") || "",
+                        alt: i.getAttribute("alt")})),
   };
 })()
 """
@@ -306,10 +321,34 @@ class Book:
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
-    def _viewport(self, height):
+    def _viewport(self, height, width=WIDTH, mobile=False):
         self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": WIDTH, "height": height, "deviceScaleFactor": 1,
-                   "mobile": False})
+                  {"width": width, "height": height, "deviceScaleFactor": 1,
+                   "mobile": mobile})
+
+    def phone_screenshot(self, page, folder, width=390, height=844):
+        """``page`` loaded at a phone's width, the whole page, as PNG."""
+        browser = self.browser
+        try:
+            self._viewport(height, width, mobile=True)
+            browser.events.clear()
+            self.call("Page.navigate", {"url": f"{self.origin}/{page}"})
+            assert browser.wait_until(
+                lambda: _count(browser.events, "Page.loadEventFired") > 0,
+                PAGE_TIMEOUT), f"{page} did not load in {PAGE_TIMEOUT} s"
+            browser.settle()
+            size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+            self._viewport(min(int(size["height"]) + 1, MAX_SHOT), width,
+                           mobile=True)
+            browser.settle(quiet=0.2)
+            shot = self.call("Page.captureScreenshot", {"format": "png"},
+                             timeout=PAGE_TIMEOUT)
+        finally:
+            self._viewport(HEIGHT)
+        path = folder / (page.removesuffix(".html").replace("/", "_")
+                         + ".png")
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
 
     def close(self):
         self.browser.close()
@@ -431,4 +470,110 @@ def test_sidebar_lists_every_chapter(book, page):
 def test_screenshots_saved(book):
     for page in PAGES:
         shot = book.visit(page)["screenshot"]
+        assert shot.stat().st_size > 10_000, shot
+
+
+# -- figures, their numbers and descriptions; chapter numbers ---------------
+
+IMAGE_FILE = re.compile(r"\.(svg|png|jpe?g|gif|webp)$", re.I)
+CHAPTER = re.compile(r"^book/(\d\d)_\w+\.html$")
+
+
+def figure_problems(seen):
+    """Figures without a numbered caption, images without a description.
+
+    Sphinx writes the image's URI as its ``alt`` when none is given, so an
+    alt that is a file name counts as none.
+    """
+    problems = []
+    for figure in seen["figures"]:
+        name = figure["id"] or figure["caption"][:40]
+        if not re.fullmatch(r"Fig\. \d+(\.\d+)?", figure["number"]):
+            problems.append(f"figure {name}: no number in its caption "
+                            f"({figure['number']!r})")
+        if not figure["caption"].removeprefix(figure["number"]).strip():
+            problems.append(f"figure {name}: empty caption")
+        if not figure["images"]:
+            problems.append(f"figure {name}: no image")
+    for image in seen["alts"]:
+        alt = (image["alt"] or "").strip()
+        if not alt or alt == image["src"] or IMAGE_FILE.search(alt):
+            problems.append(f"image {image['src'].rsplit('/', 1)[-1]}: no "
+                            f"alt text (alt={image['alt']!r})")
+    return problems
+
+
+def number_problems(page, seen):
+    """Chapter numbers that disagree with the file names.
+
+    ``book/03_forget_gate`` is chapter 3: its title and its sidebar entry
+    read "3. ...", its figures "Fig. 3.n"; every other page is unnumbered.
+    """
+    problems = []
+    match = CHAPTER.match(page)
+    title = " ".join(seen["title"].split()).rstrip("#").strip()
+    if match:
+        n = int(match.group(1))
+        if not title.startswith(f"{n}. "):
+            problems.append(f"title {title!r} lacks its number {n}")
+        for figure in seen["figures"]:
+            if not figure["number"].startswith(f"Fig. {n}."):
+                problems.append(f"figure {figure['number']!r} is not "
+                                f"numbered in chapter {n}")
+    elif re.match(r"^\d+(\.\d+)*\.? ", title):
+        problems.append(f"unnumbered page titled {title!r}")
+    for path, text in seen["numbered"]:
+        entry = CHAPTER.match(path.lstrip("/"))
+        text = " ".join(text.split())
+        if entry and not text.startswith(f"{int(entry.group(1))}. "):
+            problems.append(f"sidebar entry {text!r} for {path}")
+        elif not entry and path.endswith(".html") and re.match(r"\d", text):
+            problems.append(f"sidebar numbers {path}: {text!r}")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_is_numbered_and_described(book, page):
+    # Notebook figures: cell metadata mystnb.image.alt beside
+    # mystnb.figure.{caption,name}; Markdown figures: the :alt: option.
+    assert figure_problems(book.visit(page)) == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_chapter_numbers_follow_the_files(book, page):
+    assert number_problems(page, book.visit(page)) == []
+
+
+def test_the_figure_and_number_checks_fail_on_broken_copies(book):
+    # Break copies of what Chromium saw on chapter 6 and the intro.
+    page = "book/06_cnn_lstm.html"
+    seen = book.visit(page)
+    assert figure_problems(seen) == [] and seen["figures"]
+    assert number_problems(page, seen) == []
+    src = seen["alts"][0]["src"]
+    broken = {**seen, "alts": [{"src": src, "alt": src}, {"src": src,
+                                                          "alt": ""}]}
+    broken["figures"] = [{**seen["figures"][0], "number": ""}]
+    assert len(figure_problems(broken)) == 3
+    renumbered = {**seen, "title": "3. " + seen["title"].split(". ", 1)[1],
+                  "figures": [{**seen["figures"][0], "number": "Fig. 6.1.2"}]}
+    assert len(number_problems(page, renumbered)) == 1
+    assert number_problems("book/03_forget_gate.html", renumbered) == [
+        "figure 'Fig. 6.1.2' is not numbered in chapter 3"]
+    intro = book.visit("book/intro.html")
+    assert number_problems("book/intro.html", {
+        **intro, "title": "1. " + intro["title"]}) != []
+    shifted = [[p, t.replace("6. ", "5. ")] for p, t in seen["numbered"]]
+    assert number_problems(page, {**seen, "numbered": shifted}) != []
+
+
+PHONE = 390
+
+
+def test_phone_screenshots_saved(book):
+    # The same pages at a phone's width, in _build/screenshots/phone/.
+    folder = SHOTS / "phone"
+    folder.mkdir(exist_ok=True)
+    for page in PAGES:
+        shot = book.phone_screenshot(page, folder)
         assert shot.stat().st_size > 10_000, shot

@@ -8,10 +8,12 @@ inside the figure once drawn.
 import io
 
 import pytest
-from matplotlib import patches
+from matplotlib import colors, patches
 from matplotlib import pyplot as plt
 
 from lstm_tutorial import diagrams
+
+from notebook_checks import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +30,12 @@ def _ax(fig):
 def boxes(fig):
     return [p for p in _ax(fig).patches
             if isinstance(p, patches.FancyBboxPatch)]
+
+
+def filled(fig, color):
+    """The boxes filled with ``color``."""
+    return [p for p in boxes(fig)
+            if colors.same_color(p.get_facecolor(), color)]
 
 
 def circles(fig):
@@ -131,3 +139,102 @@ def test_attention_decoder(num_steps):
 def test_num_steps_must_be_positive(draw, num_steps):
     with pytest.raises(ValueError, match="num_steps must be a positive int"):
         draw(num_steps)
+
+
+@pytest.mark.parametrize("num_steps", [1, 3, 5])
+def test_lstm_chain(num_steps):
+    fig = diagrams.lstm_chain(num_steps)
+    # Per module: four gate layers and five pointwise operations (erase,
+    # write product, write sum, tanh, read product).
+    assert len(filled(fig, diagrams.LAYER)) == 4 * num_steps
+    assert len(circles(fig)) == 5 * num_steps
+    ops = [t.get_text() for t in _ax(fig).texts]
+    assert ops.count("+") == num_steps
+    assert ops.count(r"$\times$") == 3 * num_steps
+    labels = texts(fig)
+    first = -(num_steps // 2)
+    steps = [f"t{t:+d}" if t else "t"
+             for t in range(first, first + num_steps)]
+    for t in steps:
+        assert f"$X_{{{t}}}$" in labels and f"$H_{{{t}}}$" in labels
+    assert {"cell state", "hidden\nstate"} <= set(labels)
+    # The cell state: one thick line through the top of every module.
+    (state,) = [ln for ln in _ax(fig).lines if ln.get_linewidth() == 3]
+    xs = state.get_xdata()
+    assert max(ln.get_linewidth() for ln in _ax(fig).lines) == 3
+    assert len(set(state.get_ydata())) == 1
+    assert_drawn_inside(fig)
+    module_boxes = filled(fig, diagrams.MODULE)
+    assert len(module_boxes) == num_steps
+    for module in module_boxes:
+        left, right = module.get_x(), module.get_x() + module.get_width()
+        assert min(xs) < left and right < max(xs)
+        low = module.get_y()
+        assert low < state.get_ydata()[0] < low + module.get_height()
+
+
+CNN_LSTM = [("add a channel axis", ("batch", 1, 336), "op"),
+            ("Conv1D", ("batch", 64, 336), "layer"),
+            ("MaxPool1D", ("batch", 64, 168), "op"),
+            ("time major", (168, "batch", 64), "op"),
+            ("LSTM", ("batch", 64), "layer"),
+            ("Dense", ("batch", 48), "layer")]
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 6])
+def test_cnn_lstm(count):
+    stages = CNN_LSTM[:count]
+    fig = diagrams.cnn_lstm(("batch", 336), stages)
+    labels = texts(fig)
+    assert [b for b in labels if b in {s[0] for s in stages}] == [
+        s[0] for s in stages]  # one block per stage, in order
+    learned = filled(fig, diagrams.LAYER)
+    assert len(learned) == sum(kind == "layer" for *_, kind in stages)
+    assert len(boxes(fig)) == count
+    # Every arrow between two blocks carries the shape the first outputs;
+    # the input and the forecast are named with theirs.
+    assert "window (batch, 336)" in labels
+    assert f"forecast {diagrams._shape(stages[-1][1])}" in labels
+    for _, shape, _ in stages[:-1]:
+        assert diagrams._shape(shape) in labels
+    assert len(arrows(fig)) == count + 1
+    assert_drawn_inside(fig)
+
+
+@pytest.mark.parametrize("stages, message", [
+    ([], "at least one block"),
+    ([("x", (1,), "conv")], r"'layer' or 'op', got \['conv'\]"),
+])
+def test_cnn_lstm_refuses_bad_stages(stages, message):
+    with pytest.raises(ValueError, match=message):
+        diagrams.cnn_lstm((1, 2), stages)
+
+
+def test_lstm_chain_refuses_bad_num_steps():
+    with pytest.raises(ValueError, match="num_steps must be a positive int"):
+        diagrams.lstm_chain(0)
+
+
+@pytest.mark.parametrize("name", sorted(diagrams.FIGURES))
+def test_committed_figure_is_the_code_s(name):
+    # book/figures/NAME is what `python -m lstm_tutorial.diagrams
+    # book/figures` writes; a diagram changed without redrawing fails.
+    committed = (ROOT / "book" / "figures" / name).read_text(encoding="utf-8")
+    assert committed == diagrams.svg(diagrams.FIGURES[name]), (
+        f"book/figures/{name} is stale: run python -m "
+        "lstm_tutorial.diagrams book/figures")
+
+
+def test_svg_is_the_same_every_time():
+    draw = diagrams.FIGURES["lstm-chain.svg"]
+    assert diagrams.svg(draw) == diagrams.svg(draw)
+
+
+def test_a_stale_figure_is_found(tmp_path):
+    # The check above compares text: a figure drawn with one step fewer
+    # differs from the committed one.
+    (path,) = diagrams.write_figures(tmp_path)
+    assert path.read_text(encoding="utf-8") == diagrams.svg(
+        diagrams.FIGURES["lstm-chain.svg"])
+    assert path.read_text(encoding="utf-8") != diagrams.svg(
+        lambda: diagrams.lstm_chain(num_steps=2))
