@@ -22,6 +22,8 @@ are in ``forget_gate``. Checked by ``tests/test_forget_gate.py``.
 import numpy as onp
 from mxnet import np
 
+from .source import checked_by
+
 # The configuration of a pilot run, one for both cells;
 # weights start from N(0, 0.1^2): with 0.01 learning was much slower.
 # Both cells get the same budget of chunks; the stored runs go on to
@@ -60,6 +62,7 @@ def reber(rng):
     return string, legal + [""]
 
 
+@checked_by(_check_rng)
 def embedded_reber(rng):
     """``B a <Reber string> a E`` and the symbols legal next in a stream.
 
@@ -67,7 +70,6 @@ def embedded_reber(rng):
     ``E``, after which only ``a`` is legal. After the outer ``E`` the
     next string's ``B`` follows.
     """
-    _check_rng(rng)
     a = "TP"[int(rng.random_sample() * 2)]
     inner, inner_legal = reber(rng)
     legal = ["TP", "B"] + inner_legal[:-1] + [a, "E", "B"]

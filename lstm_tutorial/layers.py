@@ -37,6 +37,7 @@ import numpy as onp
 from mxnet import gluon, init, nd, np
 
 from . import device
+from .source import checked_by
 
 __all__ = ["DTYPE", "check_count", "check_sizes", "check_dtype",
            "check_sequence", "check_state", "check_lengths", "check_gated",
@@ -159,6 +160,11 @@ def blank(cls, num_inputs, num_hiddens, ctx, **kwargs):
     return layer
 
 
+def _check_twin(layer):
+    if layer.GLUON is None:
+        raise TypeError(f"{type(layer).__name__} has no gluon.rnn twin")
+
+
 class Gated(Recurrent):
     """A layer of affine gates, its weights in MXNet's layout and back."""
 
@@ -192,10 +198,9 @@ class Gated(Recurrent):
         return self.load_fused_weights(i2h_weight.T, h2h_weight.T,
                                        i2h_bias + h2h_bias)
 
+    @checked_by(_check_twin)
     def to_gluon(self):
         """The ``gluon.rnn`` twin holding the same weights."""
-        if self.GLUON is None:
-            raise TypeError(f"{type(self).__name__} has no gluon.rnn twin")
         reference = self.GLUON(self.num_hiddens, input_size=self.num_inputs,
                                **self.GLUON_OPTIONS)
         _zero_init(reference, self.context())
@@ -312,6 +317,10 @@ class Fused(Gated):
         return np.stack(outputs), state  # (num_steps, batch_size, H)
 
 
+def _check_wrapped(block, layer):
+    check_gated("GluonLayer wraps", layer)
+
+
 class GluonLayer(Recurrent):
     """MXNet's fused operator holding a ``Gated`` layer's weights.
 
@@ -322,8 +331,8 @@ class GluonLayer(Recurrent):
     the class it was made from (or ``cls``).
     """
 
+    @checked_by(_check_wrapped)
     def __init__(self, layer):
-        check_gated("GluonLayer wraps", layer)
         super().__init__(layer.num_inputs, layer.num_hiddens)
         self.kind, self.STATE = type(layer), layer.STATE
         self.GLUON, self.GLUON_OPTIONS = layer.GLUON, layer.GLUON_OPTIONS

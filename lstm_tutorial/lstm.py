@@ -28,6 +28,7 @@ from . import claims as _claims
 from . import device as _device
 from . import fast, layers, lstm_tasks, training
 from .rnn import RNNScratch
+from .source import checked_by
 
 __all__ = [
     "LSTM1997", "LSTM1997Scratch", "LSTM1997Fused", "LSTM1997Fast",
@@ -123,6 +124,16 @@ class LSTM1997Fast(fast.Unrolled, LSTM1997Fused):
     times faster to train."""
 
 
+def _check_classes(net, layer, num_classes, sigma=0.01):
+    layers.check_count("num_classes", num_classes)
+
+
+def _check_lengths(net, inputs, lengths=None):
+    if lengths is not None:
+        layers.check_lengths("lengths", lengths, inputs.shape[1],
+                             inputs.shape[0], "num_steps")
+
+
 class SequenceClassifier(gluon.Block):
     """A recurrent layer read out once, at each sequence's last step.
 
@@ -130,9 +141,9 @@ class SequenceClassifier(gluon.Block):
     protocol (``layers.Recurrent``: the RNN as well as the LSTMs).
     """
 
+    @checked_by(_check_classes)
     def __init__(self, layer, num_classes, sigma=0.01):
         super().__init__()
-        layers.check_count("num_classes", num_classes)
         self.layer = layer
         self.W_hq = self.params.get(
             "W_hq", shape=(layer.num_hiddens, num_classes),
@@ -140,13 +151,12 @@ class SequenceClassifier(gluon.Block):
         self.b_q = self.params.get("b_q", shape=(num_classes,),
                                    init=init.Zero())
 
+    @checked_by(_check_lengths)
     def last_hidden(self, inputs, lengths=None):
         """H at step ``lengths - 1`` of each sequence: (batch_size, H)."""
         outputs, _ = self.layer(inputs)  # (num_steps, batch_size, H)
         if lengths is None:
             return outputs[-1]
-        layers.check_lengths("lengths", lengths, inputs.shape[1],
-                             inputs.shape[0], "num_steps")
         rows = np.arange(inputs.shape[1], ctx=inputs.ctx, dtype="int32")
         return outputs[lengths - 1, rows]
 
@@ -159,6 +169,12 @@ class SequenceClassifier(gluon.Block):
         return self.readout(self.last_hidden(inputs, lengths))
 
 
+def _check_kind(kind, *args, **kwargs):
+    if kind not in ("lstm", "rnn"):
+        raise ValueError(f"kind must be 'lstm' or 'rnn', got {kind!r}")
+
+
+@checked_by(_check_kind)
 def classifier(kind, num_hiddens=16, sigma=0.1, input_gate_bias=-2.0,
                ctx=None):
     """One of the chapter's two models, initialised: ``'lstm'`` or ``'rnn'``.
@@ -172,10 +188,8 @@ def classifier(kind, num_hiddens=16, sigma=0.1, input_gate_bias=-2.0,
     num_inputs = len(lstm_tasks.SYMBOLS)
     if kind == "lstm":  # the fused cell, on the fast path
         layer = LSTM1997Fast(num_inputs, num_hiddens, sigma, input_gate_bias)
-    elif kind == "rnn":
-        layer = RNNScratch(num_inputs, num_hiddens, sigma)
     else:
-        raise ValueError(f"kind must be 'lstm' or 'rnn', got {kind!r}")
+        layer = RNNScratch(num_inputs, num_hiddens, sigma)
     net = SequenceClassifier(layer, len(lstm_tasks.CLASSES))
     net.initialize(ctx=ctx)
     if kind == "rnn":

@@ -17,6 +17,7 @@ import numpy as onp
 from mxnet import np
 
 from . import training
+from .source import checked_by
 
 SYMBOLS = ("a", "b", "c", "d", "B", "E", "X", "Y")
 CLASSES = ("XX", "XY", "YX", "YY")
@@ -46,13 +47,9 @@ def check_task(lengths, first, second):
             f"second={second}")
 
 
-def temporal_order(batch_size, rng, lengths=LENGTHS, first=FIRST,
-                   second=SECOND):
-    """A batch of the task as ``(tokens, lengths, labels)`` NumPy arrays.
-
-    ``tokens`` is (batch_size, max_length) indices into ``SYMBOLS``, padded
-    with ``PAD`` after each sequence's end; ``rng`` a ``RandomState``.
-    """
+def _check_batch(batch_size, rng, lengths=LENGTHS, first=FIRST,
+                 second=SECOND):
+    """``temporal_order``'s arguments, checked before it draws."""
     if not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got "
                          f"{batch_size!r}")
@@ -60,6 +57,16 @@ def temporal_order(batch_size, rng, lengths=LENGTHS, first=FIRST,
         raise TypeError("rng must be a numpy.random.RandomState, got "
                         f"{type(rng).__name__}")
     check_task(lengths, first, second)
+
+
+@checked_by(_check_batch)
+def temporal_order(batch_size, rng, lengths=LENGTHS, first=FIRST,
+                   second=SECOND):
+    """A batch of the task as ``(tokens, lengths, labels)`` NumPy arrays.
+
+    ``tokens`` is (batch_size, max_length) indices into ``SYMBOLS``, padded
+    with ``PAD`` after each sequence's end; ``rng`` a ``RandomState``.
+    """
     sizes = rng.randint(lengths[0], lengths[1] + 1, size=batch_size)
     tokens = onp.full((batch_size, lengths[1]), PAD, dtype=onp.int32)
     labels = rng.randint(0, 4, size=batch_size)

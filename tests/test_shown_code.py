@@ -1,9 +1,7 @@
 """Shown code is the math: no listing a chapter shows checks arguments.
 
 The measure is tests/shown_code.py (``python tests/shown_code.py`` prints
-it); book/testing.md shows its table, kept equal to it here. Chapters whose
-listings still check arguments are listed in PENDING and expected to fail
-(strictly: once a chapter is clean its entry must go).
+it); book/testing.md shows its table, kept equal to it here.
 """
 
 import copy
@@ -13,27 +11,15 @@ import shown_code
 
 from notebook_checks import ROOT, chapters, code_cells, load
 
-# Chapters whose listings still hold argument checking, to be moved into
-# helpers the listings call (``python tests/shown_code.py --lines``).
-PENDING = {"02_lstm", "03_forget_gate"}
-
 
 def violations(nb):
     return [(qualname, lines) for qualname, _, lines
             in shown_code.measure(nb) if lines]
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(
-        p.stem in PENDING, strict=True,
-        reason="listings still check arguments"))
-    for p in chapters()], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.stem)
 def test_shown_listings_hold_no_argument_checking(path):
     assert violations(load(path)) == []
-
-
-def test_pending_chapters_exist():
-    assert PENDING <= {p.stem for p in chapters()}
 
 
 CHECKS = '''def f(x, n, rng):
@@ -79,8 +65,7 @@ def _listing_cells(nb):
 
 def test_a_check_in_a_stored_listing_fails():
     # Break a copy: add an argument check to a clean chapter's listing.
-    clean = [p for p in chapters() if p.stem not in PENDING]
-    nb = copy.deepcopy(load(clean[-1]))
+    nb = copy.deepcopy(load(chapters()[-1]))
     assert violations(nb) == []
     output = _listing_cells(nb)[0]["outputs"][0]["data"]
     text = "".join(output["text/plain"]).split("\n")
