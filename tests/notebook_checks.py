@@ -54,30 +54,27 @@ def hygiene_problems(nb):
     return problems
 
 
-def shown_sources(nb):
-    """``(path, qualname, code)`` for every ``show(...)`` output."""
-    found = []
+def _outputs_headed(nb, header):
+    """``(groups, body lines)`` of each stored text output whose first
+    line matches ``header``."""
     for cell in code_cells(nb):
         for output in cell["outputs"]:
             text = "".join(output.get("data", {}).get("text/plain", ""))
             lines = text.split("\n")
-            match = HEADER.match(lines[0])
+            match = header.match(lines[0])
             if match:
-                found.append((*match.groups(), "\n".join(lines[1:])))
-    return found
+                yield match.groups(), lines[1:]
+
+
+def shown_sources(nb):
+    """``(path, qualname, code)`` for every ``show(...)`` output."""
+    return [(*groups, "\n".join(body))
+            for groups, body in _outputs_headed(nb, HEADER)]
 
 
 def shown_excerpts(nb):
     """``(path, qualname, lines)`` for every ``show(obj, *starts)``."""
-    found = []
-    for cell in code_cells(nb):
-        for output in cell["outputs"]:
-            text = "".join(output.get("data", {}).get("text/plain", ""))
-            lines = text.split("\n")
-            match = EXCERPT.match(lines[0])
-            if match:
-                found.append((*match.groups(), lines[1:]))
-    return found
+    return [(*groups, body) for groups, body in _outputs_headed(nb, EXCERPT)]
 
 
 def resolve(path, qualname):

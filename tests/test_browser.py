@@ -306,18 +306,18 @@ class Book:
         result["screenshot"] = self._screenshot(page)
         return result
 
-    def _screenshot(self, page):
+    def _screenshot(self, page, folder=None, width=WIDTH, mobile=False):
         """The whole page: the viewport stretched to the page's height."""
         size = self.call("Page.getLayoutMetrics")["cssContentSize"]
-        self._viewport(min(int(size["height"]) + 1, MAX_SHOT))
+        self._viewport(min(int(size["height"]) + 1, MAX_SHOT), width, mobile)
         try:
             self.browser.settle(quiet=0.2)
             shot = self.call("Page.captureScreenshot", {"format": "png"},
                              timeout=PAGE_TIMEOUT)
         finally:
             self._viewport(HEIGHT)
-        path = SHOTS / (page.removesuffix(".html").replace("/", "_")
-                        + ".png")
+        path = (folder or SHOTS) / (page.removesuffix(".html").replace(
+            "/", "_") + ".png")
         path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
@@ -337,18 +337,10 @@ class Book:
                 lambda: _count(browser.events, "Page.loadEventFired") > 0,
                 PAGE_TIMEOUT), f"{page} did not load in {PAGE_TIMEOUT} s"
             browser.settle()
-            size = self.call("Page.getLayoutMetrics")["cssContentSize"]
-            self._viewport(min(int(size["height"]) + 1, MAX_SHOT), width,
-                           mobile=True)
-            browser.settle(quiet=0.2)
-            shot = self.call("Page.captureScreenshot", {"format": "png"},
-                             timeout=PAGE_TIMEOUT)
-        finally:
+        except BaseException:
             self._viewport(HEIGHT)
-        path = folder / (page.removesuffix(".html").replace("/", "_")
-                         + ".png")
-        path.write_bytes(base64.b64decode(shot["data"]))
-        return path
+            raise
+        return self._screenshot(page, folder, width, mobile=True)
 
     def close(self):
         self.browser.close()
