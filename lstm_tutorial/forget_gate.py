@@ -371,11 +371,8 @@ def _grows(run):
 
 
 def boundary_ratios(run):
-    """Each unit's forget gate at the string boundary over its value
-    inside strings (the lower of the outer E's and the next B's)."""
-    F = run["forget"]["gates"]["F"]
-    return [min(e, s) / i for e, s, i in zip(F["end"], F["start"],
-                                              F["inside"])]
+    """``tasks.boundary_ratios`` of a stored run's modern cell."""
+    return tasks.boundary_ratios(run["forget"]["gates"])
 
 
 def _resets(run):

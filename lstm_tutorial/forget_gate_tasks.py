@@ -259,3 +259,12 @@ def gate_profile(trace, long_lag):
                                               ("inside", inside))}
     return profile
 
+
+def boundary_ratios(profile):
+    """Each unit's forget gate at the string boundary (the lower of the
+    outer ``E``'s and the next ``B``'s) over its value inside strings,
+    from a ``gate_profile``."""
+    F = profile["F"]
+    return [min(e, s) / i for e, s, i in zip(F["end"], F["start"],
+                                              F["inside"])]
+

@@ -416,6 +416,8 @@ def test_gate_profile_averages_each_place():
     inside = onp.delete(F, [4, 9, 5, 10], axis=0).mean(axis=0)
     assert profile["F"]["inside"] == pytest.approx(inside.tolist())
     assert profile["C"]["end"] == [13.0, 14.0]  # |C_t|
+    assert tasks.boundary_ratios(profile) == pytest.approx(
+        (onp.array([13.0, 14.0]) / inside).tolist())  # end < start here
 
 
 def test_trace_gates_follows_our_cell():
