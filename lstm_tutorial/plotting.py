@@ -13,9 +13,27 @@ import os
 import matplotlib as mpl
 from matplotlib import pyplot as plt
 
-# Colour-blind-safe cycle (Okabe & Ito), one colour per model across chapters.
+# Colour-blind-safe cycle (Okabe & Ito), for figures that are not about models.
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
           "#56B4E9", "#F0E442", "#000000")
+
+# One colour per model across the whole book: a reader who has met the
+# LSTM in blue finds it blue in every later figure. Okabe & Ito's colours
+# first, then three of Tol's (wine, olive, teal) for the rest; the observed
+# data are black. Figures ask ``color(model)``, never a position in COLORS.
+MODEL_COLORS = {
+    "lstm": "#0072B2",        # the modern LSTM (forget gate), chapters 3-7
+    "rnn": "#D55E00",         # chapter 1's RNN
+    "lstm1997": "#009E73",    # the 1997 cell, chapters 2-3
+    "bilstm": "#CC79A7",      # chapter 4
+    "attention": "#E69F00",   # encoder-decoder with attention, chapter 5
+    "seq2seq": "#56B4E9",     # encoder-decoder without attention
+    "cnn_lstm": "#882255",    # chapter 6
+    "linear": "#999933",      # chapter 6's linear regression
+    "persistence": "#777777",  # chapter 6's same-as-last-week forecast
+    "gru": "#44AA99",         # chapter 7
+    "data": "#000000",        # observed values
+}
 
 STYLE = {
     "axes.prop_cycle": mpl.cycler(color=COLORS),
@@ -51,6 +69,60 @@ def setup_notebook():
         shell.run_line_magic("matplotlib", "inline")
     backend_inline.set_matplotlib_formats("svg")
     use_style()
+
+
+def color(model):
+    """The book's colour for ``model`` (a key of ``MODEL_COLORS``)."""
+    if model not in MODEL_COLORS:
+        raise ValueError(f"model must be one of {sorted(MODEL_COLORS)}, "
+                         f"got {model!r}")
+    return MODEL_COLORS[model]
+
+
+def legend_above(ax, ncol=None, **kwargs):
+    """A legend in a row above the plot area, never on top of the data.
+
+    ``ax`` may be an Axes or a Figure (one legend for several axes, taken
+    from the first axes' labelled lines). ``ncol`` defaults to all entries
+    in one row, at most three.
+    """
+    from matplotlib.figure import Figure
+
+    source = ax.axes[0] if isinstance(ax, Figure) else ax
+    handles, labels = source.get_legend_handles_labels()
+    if not handles:
+        raise ValueError("legend_above needs labelled artists; none of the "
+                         "plotted lines has a label")
+    ncol = ncol or min(len(handles), 3)
+    if isinstance(ax, Figure):
+        return ax.legend(handles, labels, loc="lower center", ncol=ncol,
+                         bbox_to_anchor=(0.5, 1.0), **kwargs)
+    return ax.legend(handles, labels, loc="lower left", ncol=ncol,
+                     bbox_to_anchor=(0.0, 1.02), borderaxespad=0, **kwargs)
+
+
+def log_axis(ax, axis="y"):
+    """A log scale whose ticks a reader can read off.
+
+    Over two decades or more, matplotlib's labels at powers of ten are
+    enough. Over less, it labels one tick or none; then 1, 2 and 5 of every
+    decade are labelled, in plain numbers. Call after the data are plotted.
+    """
+    import math
+
+    from matplotlib import ticker
+
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis must be 'x' or 'y', got {axis!r}")
+    getattr(ax, f"set_{axis}scale")("log")
+    lo, hi = getattr(ax, f"get_{axis}lim")()
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if math.log10(hi / lo) < 2:
+        target.set_major_locator(ticker.LogLocator(10, subs=(1, 2, 5)))
+        target.set_major_formatter(ticker.FuncFormatter(
+            lambda v, _: f"{v:g}"))
+        target.set_minor_formatter(ticker.NullFormatter())
+    return ax
 
 
 def figure(ncols=1, figsize=None, **kwargs):

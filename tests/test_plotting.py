@@ -21,3 +21,53 @@ def test_plot_runs_draws_every_run_and_their_median():
     assert all(ln.get_alpha() == 0.3 for ln in ax.lines[:3])
     with pytest.raises(ValueError, match="at least one"):
         plotting.plot_runs(ax, [])
+
+
+def test_every_model_has_its_own_colour():
+    colours = list(plotting.MODEL_COLORS.values())
+    assert len(set(colours)) == len(colours)
+    assert plotting.color("lstm") == plotting.MODEL_COLORS["lstm"]
+    with pytest.raises(ValueError, match="model must be one of .* got 'LSTM'"):
+        plotting.color("LSTM")
+
+
+def _visible_labels(ax, axis="y"):
+    ax.figure.canvas.draw()
+    ticks = (ax.yaxis if axis == "y" else ax.xaxis).get_ticklabels()
+    lo, hi = getattr(ax, f"get_{axis}lim")()
+    return [t.get_text() for t in ticks
+            if t.get_text() and lo <= t.get_position()[axis == "y"] <= hi]
+
+
+def test_log_axis_labels_a_narrow_range_readably():
+    fig, ax = plotting.figure()
+    ax.plot([0, 1, 2], [1.5, 3.0, 8.0])
+    ax.set_yscale("log")
+    assert len(_visible_labels(ax)) <= 1  # matplotlib alone: one label or none
+    plotting.log_axis(ax)
+    labels = _visible_labels(ax)
+    assert len(labels) >= 2, labels
+    fig, ax = plotting.figure()
+    ax.plot([0, 1], [1e-6, 1.0])
+    plotting.log_axis(ax)  # six decades: powers of ten suffice
+    assert len(_visible_labels(ax)) >= 3
+    with pytest.raises(ValueError, match="axis must be 'x' or 'y'"):
+        plotting.log_axis(ax, "z")
+
+
+def test_legend_above_sits_outside_the_plot_area():
+    fig, ax = plotting.figure()
+    ax.plot([0, 1], [0, 1], label="LSTM")
+    ax.plot([0, 1], [1, 0], label="RNN")
+    legend = plotting.legend_above(ax)
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    assert box.y0 >= ax.get_window_extent().y1  # above the data, not on it
+    fig.legend_ = None
+    fig, axes = plotting.figure(ncols=2)
+    axes[0].plot([0, 1], [0, 1], label="LSTM")
+    legend = plotting.legend_above(fig)
+    fig.canvas.draw()
+    assert legend.get_window_extent().y0 >= axes[0].get_window_extent().y1
+    with pytest.raises(ValueError, match="needs labelled artists"):
+        plotting.legend_above(plotting.figure()[1])
