@@ -9,7 +9,10 @@ chapter can never teach code the package no longer has. ``show(obj,
 *starts)`` shows an excerpt instead: only the lines of ``obj`` that begin
 with the given text (the walkthroughs put one line under each equation);
 its header ends with ``(excerpt)`` and the test checks each line is still
-one of ``obj``'s.
+one of ``obj``'s. ``show(a, b, c)`` shows several objects in one output,
+one block each: a notebook displays only a cell's last value, so two
+``show`` calls in one cell would silently lose the first (the test checks
+that every ``show(...)`` in a notebook's source has its listing stored).
 """
 
 import inspect
@@ -59,10 +62,37 @@ class Excerpt(Source):
         self.code = "\n".join(chosen)
 
 
-def show(obj, *starts):
-    """Display the source of ``obj`` (a class, function or method), or
-    only its lines that begin with ``starts``."""
-    return Excerpt(obj, starts) if starts else Source(obj)
+class Listing:
+    """Several sources shown in one output, one code block each."""
+
+    def __init__(self, objs):
+        self.sources = [Source(obj) for obj in objs]
+
+    def __str__(self):
+        return "\n\n".join(str(source) for source in self.sources)
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self):
+        return "\n\n".join(source._repr_markdown_()
+                            for source in self.sources)
+
+
+def show(obj, *rest):
+    """Display the source of ``obj`` (a class, function or method).
+
+    ``show(obj, "start", ...)`` shows only the lines of ``obj`` that begin
+    with each start; ``show(a, b, ...)`` shows every object given.
+    """
+    if not rest:
+        return Source(obj)
+    if all(isinstance(start, str) for start in rest):
+        return Excerpt(obj, rest)
+    if any(isinstance(other, str) for other in rest):
+        raise ValueError(
+            "show takes objects, or one object and the starts of its lines "
+            f"(strings), not both; got {(obj, *rest)!r}")
+    return Listing((obj, *rest))
 
 
 def checked_by(check):

@@ -54,16 +54,71 @@ def hygiene_problems(nb):
     return problems
 
 
+def _listings(cell):
+    """``(header match, body lines)`` of every block that ``show`` stored
+    in a cell's outputs (one output may hold several blocks)."""
+    for output in cell["outputs"]:
+        text = "".join(output.get("data", {}).get("text/plain", ""))
+        lines = text.split("\n")
+        if not (HEADER.match(lines[0]) or EXCERPT.match(lines[0])):
+            continue
+        starts = [i for i, line in enumerate(lines)
+                  if HEADER.match(line) or EXCERPT.match(line)]
+        for begin, end in zip(starts, starts[1:] + [len(lines)]):
+            body = lines[begin + 1:end]
+            while body and not body[-1].strip():
+                body.pop()
+            yield lines[begin], body
+
+
 def _outputs_headed(nb, header):
-    """``(groups, body lines)`` of each stored text output whose first
-    line matches ``header``."""
+    """``(groups, body lines)`` of each stored listing whose header line
+    matches ``header``."""
     for cell in code_cells(nb):
-        for output in cell["outputs"]:
-            text = "".join(output.get("data", {}).get("text/plain", ""))
-            lines = text.split("\n")
-            match = header.match(lines[0])
+        for first, body in _listings(cell):
+            match = header.match(first)
             if match:
-                yield match.groups(), lines[1:]
+                yield match.groups(), body
+
+
+def _shown_names(source):
+    """The last name of every object a cell's source passes to ``show``
+    (``show(cl.Forecaster.forward)`` gives ``forward``)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: no show() in such cells
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call)
+                and getattr(node.func, "id",
+                            getattr(node.func, "attr", None)) == "show"
+                and node.args and not (
+                    isinstance(node.func, ast.Attribute)
+                    and getattr(node.func.value, "id", "") == "plt")):
+            for arg in node.args:
+                if isinstance(arg, ast.Constant):
+                    break  # the starts of an excerpt follow its object
+                names.append(getattr(arg, "attr", getattr(arg, "id", None)))
+    return names
+
+
+def unshown(nb):
+    """``(cell number, name)`` for every object a cell passes to ``show``
+    whose listing is not among that cell's stored outputs."""
+    missing = []
+    for i, cell in enumerate(code_cells(nb), 1):
+        headed = [m.group(2).split(".")[-1] for m in (
+            HEADER.match(first) or EXCERPT.match(first)
+            for first, _ in _listings(cell))]
+        for name in _shown_names("".join(cell["source"])):
+            if name in headed:
+                headed.remove(name)
+            else:
+                missing.append((i, name))
+    return missing
 
 
 def shown_sources(nb):

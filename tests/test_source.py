@@ -18,6 +18,7 @@ from notebook_checks import (
     resolve,
     shown_excerpts,
     shown_sources,
+    unshown,
 )
 
 
@@ -93,3 +94,34 @@ def test_a_stale_excerpt_is_detected():
     _, (module, qualname, lines) = found[0]
     edited = [lines[0].replace(" = ", " =  ", 1)] + lines[1:]
     assert _excerpt_problems([(module, qualname, edited)]) != []
+
+
+def test_show_of_several_objects_lists_each():
+    shown = show(rnn.RNNScratch.step, rnn.RNNLMScratch.forward)
+    blocks = str(shown).split("\n\n# ")
+    assert blocks[0].startswith("# lstm_tutorial/rnn.py: RNNScratch.step\n")
+    assert blocks[1].startswith("lstm_tutorial/rnn.py: RNNLMScratch.forward\n")
+    assert shown._repr_markdown_().count("```python\n# lstm_tutorial") == 2
+    with pytest.raises(ValueError, match="not both"):
+        show(rnn.RNNScratch.step, rnn.RNNLMScratch.forward, "H = ")
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.name)
+def test_every_show_call_has_its_listing_stored(path):
+    assert unshown(load(path)) == [], (
+        f"{path.name}: these show(...) calls have no listing on the page "
+        "(code cell, name). A notebook displays only a cell's last value: "
+        "pass several objects to one show(...)")
+
+
+def test_a_lost_listing_is_detected():
+    cell = {"cell_type": "code", "source": "show(tasks.persistence)\n"
+            "show(tasks.fit_linear)", "outputs": [{"data": {"text/plain":
+                    "# lstm_tutorial/cnn_lstm_tasks.py: fit_linear\n"
+                    "def fit_linear():"}}]}
+    assert unshown({"cells": [cell]}) == [(1, "persistence")]
+    cell["source"] = "show(tasks.persistence, tasks.fit_linear)"
+    cell["outputs"][0]["data"]["text/plain"] = (
+        "# lstm_tutorial/cnn_lstm_tasks.py: persistence\ndef persistence():"
+        "\n\n" + cell["outputs"][0]["data"]["text/plain"])
+    assert unshown({"cells": [cell]}) == []
