@@ -111,7 +111,7 @@ def glue_names(nb):
     notebook's stored outputs glue."""
     used = set()
     for _, _, source in texts(nb):
-        used.update(GLUE_USE.findall(source))
+        used.update(name.split(":")[0] for name in GLUE_USE.findall(source))
     glued = set()
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
