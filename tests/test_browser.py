@@ -34,6 +34,7 @@ HTML = (ROOT / _html).resolve() if _html else None
 SHOTS = HTML.parent / "screenshots" if HTML else None
 NOT_PAGES = ("_static", "_sources", "_images", "mathjax")
 WIDTH, HEIGHT, MAX_SHOT = 1280, 900, 16000  # viewport; screenshot cap (px)
+PHONE = 390  # a phone's width (px)
 PAGE_TIMEOUT = 60
 
 if HTML is None:
@@ -205,10 +206,6 @@ CHECK_PAGE = r"""
                   .map(n => n.getAttribute("data-mjx-error")
                             || n.textContent.slice(0, 120)),
     raw: raw,
-    tooWide: Array.from(document.querySelectorAll(
-               "div.math mjx-container, div.math"))
-               .filter(n => n.scrollWidth > n.clientWidth + 1)
-               .map(n => n.textContent.slice(0, 120)),
     sidebar: Array.from(document.querySelectorAll("nav.bd-docs-nav a[href]"))
                .map(a => new URL(a.href).pathname),
     captions: Array.from(document.querySelectorAll(
@@ -230,6 +227,60 @@ CHECK_PAGE = r"""
                         alt: i.getAttribute("alt")})),
   };
 })()
+"""
+
+
+# What a reader cannot read: an output or code area that scrolls sideways
+# (at the desktop width), a display equation wider than its column (at a
+# phone's width the same script finds those), and placeholders left in
+# the prose: an upper-case identifier with an underscore (LM_EPOCHS) or a
+# brace, outside code and math. ``inject`` (for the broken-copy test)
+# first adds one of each to the page.
+LAYOUT = r"""
+(async (inject) => {
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) await mj.startup.promise;
+  await document.fonts.ready;
+  const article = document.querySelector("article");
+  if (inject && article) {
+    const out = document.createElement("div");
+    out.className = "cell_output";
+    out.innerHTML = "<pre>" + "x".repeat(300) + "</pre>";
+    const prose = document.createElement("p");
+    prose.textContent = "both get LM_EPOCHS epochs {glue:text}";
+    const eq = document.createElement("div");
+    eq.className = "math notranslate nohighlight";
+    eq.textContent = "\\[" + Array(40).fill("x_{t}").join(" + ") + "\\]";
+    article.append(out, prose, eq);
+    await mj.typesetPromise([eq]);
+  }
+  const label = n => n.textContent.trim().replace(/\s+/g, " ").slice(0, 80);
+  const wide = sel => Array.from(document.querySelectorAll(sel))
+    .filter(n => n.scrollWidth > n.clientWidth + 1).map(label);
+  const skip = new Set(["PRE", "CODE", "SCRIPT", "STYLE", "MJX-CONTAINER",
+                        "MJX-ASSISTIVE-MML", "svg"]);
+  const placeholder = /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|[{}]/;
+  const placeholders = [];
+  if (article) {
+    const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      let p = n.parentElement, hidden = false;
+      for (; p && p !== article && !hidden; p = p.parentElement)
+        hidden = skip.has(p.tagName) || p.classList.contains("math");
+      if (!hidden && placeholder.test(n.textContent))
+        placeholders.push(n.textContent.trim().slice(0, 120));
+    }
+  }
+  return {
+    scrolls: wide("article div.highlight pre, article div.cell_output, " +
+                  "article div.cell_output pre, article div.output, " +
+                  "article table, article .pst-scrollable-table-container"),
+    pageScrolls: document.documentElement.scrollWidth >
+                 document.documentElement.clientWidth + 1,
+    tooWide: wide("article div.math, article div.math mjx-container"),
+    placeholders: placeholders,
+  };
+})
 """
 
 
@@ -300,11 +351,22 @@ class Book:
                             "returnByValue": True}, timeout=PAGE_TIMEOUT)
         assert "exceptionDetails" not in report, report
         result = report["result"]["value"]
+        result.update(self.layout())
         browser.settle(quiet=0.3)
         result.update(_problems(browser.events, self.origin))
         result["blocked"] = list(self.blocked)
         result["screenshot"] = self._screenshot(page)
         return result
+
+    def layout(self, inject=False):
+        """LAYOUT's findings on the page loaded now (``inject``: after
+        adding one problem of each kind)."""
+        report = self.call("Runtime.evaluate", {
+            "expression": f"{LAYOUT}({'true' if inject else 'false'})",
+            "awaitPromise": True, "returnByValue": True},
+            timeout=PAGE_TIMEOUT)
+        assert "exceptionDetails" not in report, report
+        return report["result"]["value"]
 
     def _screenshot(self, page, folder=None, width=WIDTH, mobile=False):
         """The whole page: the viewport stretched to the page's height."""
@@ -326,8 +388,12 @@ class Book:
                   {"width": width, "height": height, "deviceScaleFactor": 1,
                    "mobile": mobile})
 
-    def phone_screenshot(self, page, folder, width=390, height=844):
-        """``page`` loaded at a phone's width, the whole page, as PNG."""
+    def phone_visit(self, page, folder, width=390, height=844):
+        """``page`` at a phone's width: LAYOUT's findings there, with the
+        whole page as PNG in ``folder`` (``"screenshot"``), cached."""
+        key = ("phone", page)
+        if key in self.results:
+            return self.results[key]
         browser = self.browser
         try:
             self._viewport(height, width, mobile=True)
@@ -337,10 +403,29 @@ class Book:
                 lambda: _count(browser.events, "Page.loadEventFired") > 0,
                 PAGE_TIMEOUT), f"{page} did not load in {PAGE_TIMEOUT} s"
             browser.settle()
+            seen = self.layout()
         except BaseException:
             self._viewport(HEIGHT)
             raise
-        return self._screenshot(page, folder, width, mobile=True)
+        seen["screenshot"] = self._screenshot(page, folder, width,
+                                              mobile=True)
+        self.results[key] = seen
+        return seen
+
+    def broken_layout(self, page, width=WIDTH):
+        """LAYOUT's findings on ``page`` at ``width`` after injecting one
+        problem of each kind (the page is reloaded by the next visit)."""
+        try:
+            self._viewport(HEIGHT, width, mobile=width < 600)
+            self.browser.events.clear()
+            self.call("Page.navigate", {"url": f"{self.origin}/{page}"})
+            assert self.browser.wait_until(
+                lambda: _count(self.browser.events,
+                               "Page.loadEventFired") > 0, PAGE_TIMEOUT)
+            self.browser.settle()
+            return self.layout(inject=True)
+        finally:
+            self._viewport(HEIGHT)
 
     def close(self):
         self.browser.close()
@@ -559,13 +644,45 @@ def test_the_figure_and_number_checks_fail_on_broken_copies(book):
     assert number_problems(page, {**seen, "numbered": shifted}) != []
 
 
-PHONE = 390
+def _phone(book, page):
+    folder = SHOTS / "phone"
+    folder.mkdir(exist_ok=True)
+    return book.phone_visit(page, folder)
 
 
 def test_phone_screenshots_saved(book):
     # The same pages at a phone's width, in _build/screenshots/phone/.
-    folder = SHOTS / "phone"
-    folder.mkdir(exist_ok=True)
     for page in PAGES:
-        shot = book.phone_screenshot(page, folder)
+        shot = _phone(book, page)["screenshot"]
         assert shot.stat().st_size > 10_000, shot
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_equation_clipped_at_phone_width(book, page):
+    # Wider than the column at 390 px: split it over lines (aligned).
+    assert _phone(book, page)["tooWide"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_output_or_code_scrolls_sideways(book, page):
+    # At 1280 px: a wide result becomes a table, a long line is wrapped.
+    seen = book.visit(page)
+    assert seen["scrolls"] == [] and not seen["pageScrolls"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_placeholder_left_in_the_prose(book, page):
+    # An unglued name (LM_EPOCHS) or a brace where prose should be.
+    assert book.visit(page)["placeholders"] == []
+
+
+def test_the_layout_checks_fail_on_broken_copies(book):
+    page = "book/02_lstm.html"
+    for width in (WIDTH, PHONE):
+        clean = (book.visit(page) if width == WIDTH
+                 else _phone(book, page))
+        broken = book.broken_layout(page, width)
+        assert len(broken["scrolls"]) > len(clean["scrolls"])
+        assert len(broken["tooWide"]) > len(clean["tooWide"])
+        assert broken["placeholders"][len(clean["placeholders"]):] == [
+            "both get LM_EPOCHS epochs {glue:text}"]
