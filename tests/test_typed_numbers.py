@@ -34,6 +34,16 @@ def test_every_glue_name_is_glued(path):
         "re-execute the chapter, or glue them")
 
 
+def test_the_testing_page_counts_the_numbers():
+    page = (typed_numbers.ROOT / "book" / "testing.md").read_text()
+    begin, end = page.index(typed_numbers.BEGIN), page.index(
+        typed_numbers.END)
+    stored = page[begin + len(typed_numbers.BEGIN):end].strip()
+    assert stored == typed_numbers.table(), (
+        "book/testing.md's table of numbers is stale: paste the output of "
+        "python tests/typed_numbers.py --table")
+
+
 def _markdown(nb, text):
     nb["cells"].append({"cell_type": "markdown", "metadata": {},
                         "source": [text]})

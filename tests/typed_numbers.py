@@ -130,6 +130,28 @@ def count_numbers(entries):
     return counts
 
 
+BEGIN = "<!-- numbers: begin (python tests/typed_numbers.py --table) -->"
+END = "<!-- numbers: end -->"
+
+
+def table(paths=None):
+    """Per chapter: glued values, numbers the ledger keeps (by category),
+    numbers left typed; the Markdown table of ``book/testing.md``."""
+    paths = paths or sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    rows = ["| chapter | glued values | quoted from papers | facts | "
+            "definitions | typed results |", "|---|---|---|---|---|---|"]
+    for path in map(Path, paths):
+        nb = json.loads(path.read_text())
+        entries = ledger(path.stem)
+        left, _ = typed(nb, entries)
+        kept = count_numbers(entries)
+        rows.append(f"| {int(path.name[:2])} | {len(glue_names(nb)[0])} | "
+                    f"{kept['paper']} | {kept['fact']} | "
+                    f"{kept['definition']} | "
+                    f"{sum(len(n) for *_, n in left)} |")
+    return "\n".join(rows)
+
+
 def main(paths):
     paths = paths or sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
     total = 0
@@ -152,4 +174,7 @@ def main(paths):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--table"]:
+        print(f"{BEGIN}\n{table(sys.argv[2:])}\n{END}")
+        sys.exit(0)
     sys.exit(1 if main(sys.argv[1:]) else 0)
