@@ -14,9 +14,13 @@ import typed_numbers
 from notebook_checks import chapters, load
 
 
-@pytest.mark.parametrize("path", chapters(), ids=lambda p: p.name)
+PAGES = chapters() + [typed_numbers.ROOT / "book" / page
+                      for page in typed_numbers.PAGES]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
 def test_no_number_typed_by_hand(path):
-    left, stale = typed_numbers.typed(load(path),
+    left, stale = typed_numbers.typed(typed_numbers.read(path),
                                       typed_numbers.ledger(path.stem))
     assert left == [], (
         f"{path.name}: numbers typed in the prose (cell, kind, line, "

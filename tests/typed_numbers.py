@@ -42,9 +42,22 @@ _SET_ASIDE = [
     r"\s+\(?\d+[a-z]?\)?(?:\s*(?:,|and|to|-|–)\s*\(?\d+[a-z]?\)?)*",
     r"\b(?:19|20)\d\d[a-z]?\b",                        # years
     r"^\s*\d+\.\s",                                    # list markers
+    r"^:[\w-]+:.*$",                                   # directive options
 ]
 NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?:\s?%)?(?![\w])")
 GLUE_USE = re.compile(r"\{glue(?::\w+)?\}`([^`]+)`")
+
+
+PAGES = ("intro.md",)  # Markdown pages with results quoted in their text
+
+
+def read(path):
+    """A chapter notebook, or a Markdown page as a one-cell notebook."""
+    path = Path(path)
+    if path.suffix == ".md":
+        return {"cells": [{"cell_type": "markdown", "metadata": {},
+                           "source": [path.read_text()]}]}
+    return json.loads(path.read_text())
 
 
 def texts(nb):
@@ -137,15 +150,18 @@ END = "<!-- numbers: end -->"
 def table(paths=None):
     """Per chapter: glued values, numbers the ledger keeps (by category),
     numbers left typed; the Markdown table of ``book/testing.md``."""
-    paths = paths or sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    paths = paths or (sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+                      + [ROOT / "book" / page for page in PAGES])
     rows = ["| chapter | glued values | quoted from papers | facts | "
             "definitions | typed results |", "|---|---|---|---|---|---|"]
     for path in map(Path, paths):
-        nb = json.loads(path.read_text())
+        nb = read(path)
         entries = ledger(path.stem)
         left, _ = typed(nb, entries)
         kept = count_numbers(entries)
-        rows.append(f"| {int(path.name[:2])} | {len(glue_names(nb)[0])} | "
+        name = (str(int(path.name[:2])) if path.name[:2].isdigit()
+                else path.stem)
+        rows.append(f"| {name} | {len(glue_names(nb)[0])} | "
                     f"{kept['paper']} | {kept['fact']} | "
                     f"{kept['definition']} | "
                     f"{sum(len(n) for *_, n in left)} |")
@@ -153,10 +169,11 @@ def table(paths=None):
 
 
 def main(paths):
-    paths = paths or sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    paths = paths or (sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+                      + [ROOT / "book" / page for page in PAGES])
     total = 0
     for path in map(Path, paths):
-        nb = json.loads(path.read_text())
+        nb = read(path)
         entries = ledger(path.stem)
         left, stale = typed(nb, entries)
         used, glued = glue_names(nb)
