@@ -181,12 +181,22 @@ class SeqDataLoader:
                  rng=None, ctx=None):
         _check_positive("batch_size", batch_size)
         _check_positive("num_steps", num_steps)
-        corpus = onp.asarray(corpus, dtype="int64")
+        corpus = onp.asarray(corpus)
         if corpus.ndim != 1 or corpus.size == 0:
             raise ValueError(
                 "corpus must be a non-empty 1-D sequence of token indices, "
                 f"got shape {corpus.shape}")
-        needed = batch_size * num_steps + num_steps
+        if corpus.dtype.kind not in "iu":
+            raise ValueError(
+                "corpus must hold token indices (integers; map characters "
+                f"to indices with a Vocab), got dtype {corpus.dtype}")
+        if corpus.min() < 0 or corpus.max() >= 2 ** 31:
+            raise ValueError(
+                "corpus token indices must lie in [0, 2**31) (they become "
+                f"int32), got {corpus.min()} to {corpus.max()}")
+        corpus = corpus.astype("int64")
+        # one batch of inputs, its targets shifted by one, and the offset
+        needed = batch_size * num_steps + num_steps + 1
         if corpus.size < needed:
             raise ValueError(
                 f"corpus has {corpus.size} tokens, too few for one batch of "

@@ -19,7 +19,9 @@ so the book has its own (MXNet 1.9.1). Checked by
 """
 
 import math
+import numbers
 
+import mxnet as mx
 from mxnet import autograd, gluon, np, npx
 
 from . import device as _device
@@ -39,9 +41,36 @@ def grad_norm(params):
     return math.sqrt(sum(float((g * g).sum()) for g in grads))
 
 
+def _is_real(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _check_positive(name, value, allow_none=False):
+    """``value`` is a positive finite real number (or None if allowed)."""
+    if allow_none and value is None:
+        return
+    if not (_is_real(value) and math.isfinite(value) and value > 0):
+        expected = "positive number" + (" or None" if allow_none else "")
+        raise ValueError(f"{name} must be a {expected}, got {value!r}")
+
+
+def _check_count(name, value):
+    """``value`` is a positive integer (Python's or NumPy's)."""
+    if not (isinstance(value, numbers.Integral)
+            and not isinstance(value, bool) and value > 0):
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def _safe_exp(x):
+    """exp(x), or inf where it overflows (a diverged model's perplexity)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 def _check_theta(params, theta):
-    if theta is not None and not theta > 0:
-        raise ValueError(f"theta must be positive or None, got {theta}")
+    _check_positive("theta", theta, allow_none=True)
 
 
 @checked_by(_check_theta)
@@ -93,8 +122,9 @@ class History:
 
 def _check_train(net, batches, objective, trainer, theta=1.0,
                  evaluate=None, eval_every=None, *args, **kwargs):
-    if evaluate is not None and eval_every is not None and eval_every <= 0:
-        raise ValueError(f"eval_every must be positive, got {eval_every}")
+    _check_positive("theta", theta, allow_none=True)
+    if evaluate is not None and eval_every is not None:
+        _check_count("eval_every", eval_every)
 
 
 @checked_by(_check_train)
@@ -147,8 +177,11 @@ def fit(net, batches, objective, lr, theta=1.0, optimizer="adam",
 
 def make_trainer(net, lr, optimizer="adam"):
     """A ``gluon.Trainer`` over all of ``net``'s parameters."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    _check_positive("lr", lr)
+    known = sorted(mx.optimizer.Optimizer.opt_registry)
+    if not isinstance(optimizer, str) or optimizer.lower() not in known:
+        raise ValueError(f"optimizer must be one of MXNet's optimizers "
+                         f"({', '.join(known)}), got {optimizer!r}")
     return gluon.Trainer(net.collect_params(), optimizer,
                          {"learning_rate": lr})
 
@@ -202,33 +235,41 @@ def perplexity(net, data_iter):
         count += Y.size
     if count == 0:
         raise ValueError("data_iter yielded no batch")
-    return math.exp(total / count)
+    return _safe_exp(total / count)
 
 
 def train_language_model(net, train_iter, val_iter, num_epochs, lr,
                          theta=1.0, optimizer="adam"):
     """Train a character LM; one row per epoch with train and val ppl."""
-    if num_epochs <= 0:
-        raise ValueError(f"num_epochs must be positive, got {num_epochs}")
+    _check_count("num_epochs", num_epochs)
+    _check_positive("theta", theta, allow_none=True)
     trainer = make_trainer(net, lr, optimizer)
-    objective = LanguageModelObjective(train_iter.sequential)
+    objective = LanguageModelObjective(
+        getattr(train_iter, "sequential", True))
     history = History()
     for epoch in range(1, num_epochs + 1):
         objective.reset()
         start = len(history["loss"])
         train(net, train_iter, objective, trainer, theta, history=history)
+        losses = history["loss"][start:]
+        if not losses:
+            raise ValueError("train_iter yielded no batch")
         if history.diverged_at:
             break
-        losses = history["loss"][start:]
         history.add(step=history.last("step"), epoch=epoch,
-                    train_ppl=math.exp(sum(losses) / len(losses)),
+                    train_ppl=_safe_exp(sum(losses) / len(losses)),
                     val_ppl=perplexity(net, val_iter))
     return history
 
 
 def _check_prefix(prefix, num_preds, net, vocab, ctx=None):
-    if not prefix:
-        raise ValueError("prefix must hold at least one character")
+    if not (isinstance(num_preds, numbers.Integral)
+            and not isinstance(num_preds, bool) and num_preds >= 0):
+        raise ValueError(f"num_preds must be an int >= 0, got "
+                         f"{num_preds!r}")
+    if not isinstance(prefix, str) or not prefix:
+        raise ValueError(f"prefix must hold at least one character (a "
+                         f"str), got {prefix!r}")
     unknown = sorted({c for c in prefix if c not in vocab.token_to_idx})
     if unknown:
         raise ValueError(f"prefix has characters not in the vocabulary: "

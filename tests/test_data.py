@@ -144,12 +144,27 @@ def test_eval_loader_repeats_its_batches():
     ({"corpus": []}, "corpus must be a non-empty 1-D"),
     ({"corpus": onp.zeros((3, 3))}, "corpus must be a non-empty 1-D"),
     ({"corpus": onp.arange(24)}, "corpus has 24 tokens, too few"),
+    ({"corpus": onp.arange(25)}, "corpus has 25 tokens, too few"),
+    ({"corpus": list("the time machine" * 10)},
+     "corpus must hold token indices .* got dtype <U1"),
+    ({"corpus": onp.arange(100) * 0.5}, "got dtype float64"),
+    ({"corpus": [2 ** 40 + 7] * 100}, r"in \[0, 2\*\*31\).* got "
+                                      "1099511627783"),
+    ({"corpus": onp.arange(100) - 1}, r"got -1 to 98"),
 ])
 def test_loader_rejects_bad_input(kwargs, message):
     args = {"corpus": onp.arange(1000), "batch_size": 4, "num_steps": 5}
     args.update(kwargs)
     with pytest.raises((ValueError, TypeError), match=message):
         data.SeqDataLoader(**args)
+
+
+def test_a_loader_at_its_minimum_size_yields_a_batch():
+    # batch 4 x 5 steps: 20 inputs, the targets one further, offset < 5
+    for sequential in (True, False):
+        loader = data.SeqDataLoader(onp.arange(26), 4, 5, sequential,
+                                    rng=onp.random.RandomState(0))
+        assert len(loader) == 1 and len(list(loader)) == 1
 
 
 def test_time_machine_loaders(timemachine):

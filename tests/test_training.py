@@ -39,7 +39,7 @@ def test_clip_leaves_small_and_unclipped_gradients():
 
 @pytest.mark.parametrize("theta", [0, -1.0])
 def test_clip_rejects_bad_theta(theta):
-    with pytest.raises(ValueError, match="theta must be positive"):
+    with pytest.raises(ValueError, match="theta must be a positive number"):
         training.clip_gradients(_linear().collect_params(), theta)
 
 
@@ -103,10 +103,52 @@ def test_fit_is_train_with_its_optimiser_and_stops_when_asked():
     assert history.last("step") == 4
 
 
-@pytest.mark.parametrize("lr", [0, -0.1, None, "0.1", True])
+@pytest.mark.parametrize("lr", [0, -0.1, -0.05, None, "0.1", True,
+                                float("nan"), float("inf")])
 def test_fit_rejects_a_bad_learning_rate(lr):
     with pytest.raises(ValueError, match="lr must be a positive number"):
         training.fit(_linear(), [], _mse, lr)
+
+
+def test_numpy_numbers_are_accepted_and_bad_settings_named():
+    net = _linear()
+    training.fit(net, _regression_batches(2, onp.random.RandomState(0)),
+                 _mse, onp.float32(0.1), theta=onp.float64(1.0))
+    with pytest.raises(ValueError, match="optimizer must be one of MXNet's"
+                                         r" optimizers \(.*adam.*\), got "
+                                         "'adamw2'"):
+        training.fit(_linear(), [], _mse, 0.1, optimizer="adamw2")
+    for theta in ("1", float("nan"), True):
+        with pytest.raises(ValueError, match="theta must be a positive "
+                                             "number or None"):
+            training.fit(_linear(), [], _mse, 0.1, theta=theta)
+
+
+@pytest.mark.parametrize("num_epochs", [0, 1.5, "3", True, None])
+def test_train_language_model_rejects_bad_epochs(num_epochs):
+    corpus = onp.tile([0, 1, 2, 3, 4], 40)
+    loader = data.SeqDataLoader(corpus, 2, 5)
+    with pytest.raises(ValueError, match="num_epochs must be a positive "
+                                         f"int, got {num_epochs!r}"):
+        training.train_language_model(_tiny_lm(), loader, loader,
+                                      num_epochs, 0.1)
+
+
+def test_a_diverging_language_model_keeps_its_history():
+    corpus = onp.tile([0, 1, 2, 3, 4], 200)
+    train = data.SeqDataLoader(corpus, 4, 10, rng=onp.random.RandomState(0))
+    val = data.SeqDataLoader(corpus[:300], 4, 10)
+    # lr = 100 used to end in OverflowError from math.exp, losing it all
+    history = training.train_language_model(_tiny_lm(5, 16), train, val,
+                                            num_epochs=2, lr=100.0)
+    assert history["loss"]
+    assert history.diverged_at is not None or all(
+        p == float("inf") or p > 0 for p in history["val_ppl"])
+
+
+def test_an_empty_training_set_is_named():
+    with pytest.raises(ValueError, match="train_iter yielded no batch"):
+        training.train_language_model(_tiny_lm(), [], [], 1, 0.1)
 
 
 def test_bad_eval_every():
@@ -161,6 +203,11 @@ def test_predict_and_its_errors():
     assert training.predict("ab", 3, lm, vocab) == "abccc"
     with pytest.raises(ValueError, match="prefix must hold"):
         training.predict("", 3, lm, vocab)
+    for num_preds in (-2, 1.5, "3"):
+        with pytest.raises(ValueError, match=r"num_preds must be an int "
+                                             f">= 0, got {num_preds!r}"):
+            training.predict("ab", num_preds, lm, vocab)
+    assert training.predict("ab", 0, lm, vocab) == "ab"
     with pytest.raises(ValueError, match=r"not in the vocabulary: \['z'\]"):
         training.predict("az", 3, lm, vocab)
 

@@ -9,10 +9,9 @@ or a definition; every glue name the prose uses is glued by the notebook.
 import copy
 
 import pytest
-
 import typed_numbers
-from notebook_checks import chapters, load
 
+from notebook_checks import chapters, load
 
 PAGES = chapters() + [typed_numbers.ROOT / "book" / page
                       for page in typed_numbers.PAGES]
