@@ -58,7 +58,14 @@ def _pin_math():
         os.environ["OMP_NUM_THREADS"] = threads
         if _has_avx2():
             for name, value in KERNELS.items():
-                os.environ.setdefault(name, value)
+                set_before = os.environ.setdefault(name, value)
+                if set_before != value:
+                    warnings.warn(
+                        f"{name}={set_before!r} is set, not the book's "
+                        f"{value!r}: MXNet's math then differs in its last "
+                        "digits and training drifts, so the notebooks' "
+                        "stored outputs may not reproduce (unset it, or "
+                        f"set {name}={value})", stacklevel=3)
     elif os.environ.get("OMP_NUM_THREADS") != threads:
         warnings.warn(
             f"mxnet was imported before lstm_tutorial, so MXNet uses "

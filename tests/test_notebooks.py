@@ -6,6 +6,8 @@ mutation tests below prove that they do.
 """
 
 import copy
+import json
+import re
 
 import pytest
 import yaml
@@ -23,6 +25,27 @@ def _toc_files():
 
 def test_there_are_chapters():
     assert CHAPTERS, "no book/NN_*.ipynb found"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_notebook_is_a_numbered_chapter(path):
+    # make test-notebooks runs book/*.ipynb; the book numbers NN_name.
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), (
+        f"book/{path.name}: a chapter notebook is named NN_name.ipynb")
+
+
+def test_a_stray_notebook_is_checked(tmp_path, monkeypatch):
+    import notebook_checks
+
+    stray = tmp_path / "8_extra.ipynb"
+    nb = copy.deepcopy(load(CHAPTERS[0]))
+    for cell in code_cells(nb):
+        cell["outputs"], cell["execution_count"] = [], None
+    stray.write_text(json.dumps(nb))
+    monkeypatch.setattr(notebook_checks, "BOOK", tmp_path)
+    assert notebook_checks.chapters() == [stray]
+    assert hygiene_problems(load(stray)) != []
+    assert not re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", stray.name)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)

@@ -74,6 +74,17 @@ def test_avx2_kernels_are_pinned_and_change_the_math():
     assert older[0] == "Prescott" and older[2] != pinned[2]
 
 
+def test_other_kernels_set_beforehand_are_named():
+    done = _run({"DNNL_MAX_CPU_ISA": "AVX512_CORE"})
+    if not _avx2():  # nothing pinned, so nothing to warn about
+        assert done.returncode == 0, done.stderr
+        return
+    assert done.returncode != 0  # the probe turns warnings into errors
+    assert ("DNNL_MAX_CPU_ISA='AVX512_CORE' is set, not the book's 'AVX2'"
+            in done.stderr), done.stderr
+    assert _run({"DNNL_MAX_CPU_ISA": "AVX2"}).returncode == 0
+
+
 def test_bad_thread_count_is_a_clear_error():
     done = _run({"LSTM_TUTORIAL_THREADS": "many"})
     assert "LSTM_TUTORIAL_THREADS must be a positive integer" in done.stderr
