@@ -28,17 +28,30 @@ NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
 .PHONY: env book test test-package test-notebooks test-book test-browser \
-	test-gpu lint experiments bench lock execute clean
+	test-gpu lint experiments bench lock execute clean distclean FORCE
 
+# .venv is rebuilt from scratch when the pins change, when a previous
+# install failed, or when PYTHON names another interpreter than the one
+# .venv was built with (PYTHON=... make env after a failed attempt):
+# $(PYTHON_MARK) holds that interpreter's version and is rewritten only
+# when it changes.
+PYTHON_MARK := $(VENV)/.python-version
 env: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+$(PYTHON_MARK): FORCE
+	@mkdir -p $(VENV); v="$$($(PYTHON) -c 'import sys; print(sys.version)')"; \
+		[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+
+$(STAMP): pyproject.toml requirements.lock $(PYTHON_MARK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), \
 		"lstm-tutorial needs Python 3.11, found " + sys.version.split()[0]'
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[book,test,dask]'
+	@$(PYTHON) -c 'import sys; print(sys.version)' > $(PYTHON_MARK)
 	@touch $@
+
+FORCE:
 
 book: env
 	$(BIN)/jupyter-book build . --builder html
@@ -99,3 +112,7 @@ lock: env
 
 clean:
 	rm -rf _build .pytest_cache
+
+# Also the virtual environment: the next make builds it afresh.
+distclean: clean
+	rm -rf $(VENV)

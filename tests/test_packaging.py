@@ -43,6 +43,32 @@ def test_lock_agrees_with_the_pins():
         assert lock.get(_norm(name)) == version, name
 
 
+OLDEST = "3.11.0"  # Debian 12 and Ubuntu ship 3.11.2: any 3.11 must do
+
+
+def _refuses_oldest(requires_python):
+    from packaging.specifiers import SpecifierSet
+
+    return bool(requires_python) and not SpecifierSet(
+        requires_python).contains(OLDEST)
+
+
+def test_every_locked_package_installs_on_any_python_311():
+    # soupsieve 4.1.2 (Requires-Python >=3.11.5) made `make env` fail on
+    # Debian's python3.11 (3.11.2) after its version check had passed.
+    import importlib.metadata as metadata
+
+    lock = _pins((ROOT / "requirements.lock").read_text().splitlines())
+    refused = {}
+    for name, version in lock.items():
+        dist = metadata.distribution(name)
+        assert dist.version == version, f"{name} installed is not the lock's"
+        if _refuses_oldest(dist.metadata.get("Requires-Python")):
+            refused[name] = dist.metadata["Requires-Python"]
+    assert refused == {}
+    assert _refuses_oldest(">=3.11.5") and not _refuses_oldest(">=3.8")
+
+
 def test_the_pins_of_design_md():
     pins = _pyproject_pins()
     assert pins["mxnet"] == "1.9.1" and pins["numpy"] == "1.23.5"
