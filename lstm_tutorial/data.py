@@ -43,8 +43,24 @@ def sha1(path):
     return digest.hexdigest()
 
 
+def _unreadable(path, exc):
+    return PermissionError(
+        f"{path} cannot be read ({exc.strerror or exc}): make it readable, "
+        f"or set ${DATA_ENV_VAR} to a folder holding a readable copy")
+
+
+def _is_file(path):
+    try:
+        return path.is_file()
+    except OSError as exc:  # a folder on the way that cannot be read
+        raise _unreadable(path, exc) from None
+
+
 def _checked(path, expected):
-    found = sha1(path)
+    try:
+        found = sha1(path)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     if found != expected:
         raise ValueError(
             f"{path} has sha1 {found}, expected {expected}: the file is "
@@ -54,7 +70,15 @@ def _checked(path, expected):
 
 
 def _download(url, target, expected):
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileNotFoundError(
+            f"{target.name} is not in ${DATA_ENV_VAR} (unset), and the cache "
+            f"folder {target.parent} cannot be made ({exc.strerror or exc}; "
+            f"XDG_CACHE_HOME is {os.environ.get('XDG_CACHE_HOME')!r}): set "
+            f"{DATA_ENV_VAR} to a folder holding {target.name} (sha1 "
+            f"{expected}), or XDG_CACHE_HOME to a writable folder") from None
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
         try:
             with urllib.request.urlopen(url, timeout=30) as response:
@@ -80,14 +104,14 @@ def find_data_file(name, expected_sha1, download=True):
     folder = os.environ.get(DATA_ENV_VAR)
     if folder:
         path = Path(folder).expanduser() / name
-        if not path.is_file():
+        if not _is_file(path):
             raise FileNotFoundError(
                 f"${DATA_ENV_VAR} is {folder!r} but {path} does not exist: "
                 f"point it at the folder holding {name}, or unset it to "
                 "use the cache or a download")
         return _checked(path, expected_sha1)
     path = cache_dir() / name
-    if path.is_file():
+    if _is_file(path):
         return _checked(path, expected_sha1)
     if not download:
         raise FileNotFoundError(

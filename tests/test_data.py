@@ -81,6 +81,38 @@ def test_corrupt_download_leaves_nothing(no_data_env, monkeypatch):
     assert not list(data.cache_dir().glob("*"))
 
 
+def test_an_unreadable_file_or_folder_names_the_variable(
+        timemachine, monkeypatch, tmp_path):
+    # Tests run as root here, whom chmod does not stop: the refusals are
+    # simulated where the operating system would raise them.
+    monkeypatch.setenv(data.DATA_ENV_VAR, str(timemachine.parent))
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data, "sha1", refuse)
+    with pytest.raises(PermissionError, match="timemachine.txt cannot be "
+                       r"read \(Permission denied\).* set \$LSTM_TUTORIAL"):
+        data.read_time_machine()
+    monkeypatch.undo()
+    monkeypatch.setenv(data.DATA_ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(data.Path, "is_file", refuse)
+    with pytest.raises(PermissionError, match="cannot be read"):
+        data.read_time_machine()
+
+
+def test_a_cache_home_that_is_a_file_names_the_variables(monkeypatch,
+                                                         tmp_path):
+    monkeypatch.delenv(data.DATA_ENV_VAR, raising=False)
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    monkeypatch.setattr(data.urllib.request, "urlopen", _offline)
+    with pytest.raises(FileNotFoundError, match="cache folder .* cannot be "
+                       "made .*XDG_CACHE_HOME is .*file.* set "
+                       "LSTM_TUTORIAL_DATA"):
+        data.read_time_machine()
+
+
 def test_url_is_d2ls():
     import d2l.mxnet as d2l
 
