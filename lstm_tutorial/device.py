@@ -50,6 +50,20 @@ def device(name=None):
     return mx.gpu(0)
 
 
+def check_available(ctx):
+    """Raise ``ValueError`` if ``ctx`` (a context or a list of them) names a
+    GPU that MXNet cannot use: MXNet's own message ("GPU is not enabled")
+    does not say what to do."""
+    for one in ctx if isinstance(ctx, (list, tuple)) else [ctx]:
+        if getattr(one, "device_type", None) == "gpu" and \
+                one.device_id >= num_gpus():
+            raise ValueError(
+                f"ctx is {one} but MXNet sees {num_gpus()} GPU(s): use "
+                "ctx=device.device(), which picks the GPU only when there is"
+                " one (install the CUDA build, e.g. mxnet-cu117==1.9.1, to "
+                "use a GPU)")
+
+
 def check_context(name, array, ctx):
     """Raise ``ValueError`` unless ``array`` lives on context ``ctx``."""
     if array.ctx != ctx:

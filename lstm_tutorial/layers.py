@@ -107,6 +107,13 @@ class Recurrent(gluon.Block):
         check_sizes(num_inputs, num_hiddens)
         self.num_inputs, self.num_hiddens = int(num_inputs), int(num_hiddens)
 
+    def initialize(self, init=None, ctx=None, **kwargs):
+        """gluon's ``initialize``, with a GPU that is not there named."""
+        if ctx is not None:
+            device.check_available(ctx)
+        kwargs = kwargs if init is None else {**kwargs, "init": init}
+        return super().initialize(ctx=ctx, **kwargs)
+
     def context(self):
         """The context the layer's weights live on."""
         return self.collect_params().list_ctx()[0]

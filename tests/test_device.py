@@ -75,3 +75,17 @@ def test_seed_reproduces_every_generator():
 def test_bad_seed(bad):
     with pytest.raises(ValueError, match="seed"):
         device.seed(bad)
+
+
+def test_a_gpu_that_is_not_there_is_named_at_initialize():
+    from lstm_tutorial import rnn
+
+    missing = mx.gpu(device.num_gpus())  # one past the last GPU MXNet sees
+    layer = rnn.RNNScratch(4, 3)
+    with pytest.raises(ValueError, match=r"ctx is gpu\(\d\) but MXNet sees "
+                                         r"\d GPU\(s\): use ctx=device"):
+        layer.initialize(ctx=missing)
+    with pytest.raises(ValueError, match="but MXNet sees"):
+        layer.initialize(ctx=[mx.cpu(), missing])
+    layer.initialize(ctx=mx.cpu())  # and a context that is there works
+    assert layer.context() == mx.cpu()
