@@ -40,6 +40,7 @@ from . import device
 from .source import checked_by
 
 __all__ = ["DTYPE", "check_count", "check_sizes", "check_dtype",
+           "check_np_array",
            "check_sequence", "check_state", "check_lengths", "check_gated",
            "Recurrent", "Gated", "Readable", "Fused", "GluonLayer", "blank",
            "copy_weights", "gluon_params"]
@@ -72,11 +73,22 @@ def check_dtype(name, array):
             f"{name.split()[0]}.astype('float32')")
 
 
+def check_np_array(name, X):
+    """Check ``X`` is an ``mxnet.np`` array, saying how to convert others."""
+    if isinstance(X, np.ndarray):
+        return
+    kind = f"{type(X).__module__}.{type(X).__name__}"
+    if isinstance(X, nd.NDArray):
+        hint = f"the legacy mx.nd array: convert it with {name.split()[-1]}" \
+               ".as_np_ndarray()"
+    else:
+        hint = "convert it with mxnet.np.array(..., ctx=ctx)"
+    raise TypeError(f"{name} must be an mxnet.np array, got {kind} ({hint})")
+
+
 def check_sequence(name, X, num_inputs, ctx):
     """Check ``X`` is float32 (num_steps, batch_size, num_inputs) on ctx."""
-    if not hasattr(X, "ndim") or not hasattr(X, "ctx"):
-        raise TypeError(f"{name} must be an mxnet.np array, got "
-                        f"{type(X).__name__}")
+    check_np_array(name, X)
     if X.ndim != 3 or X.shape[2] != num_inputs or 0 in X.shape:
         raise ValueError(
             f"{name} must have shape (num_steps, batch_size, {num_inputs}),"
@@ -87,9 +99,7 @@ def check_sequence(name, X, num_inputs, ctx):
 
 def check_state(name, state, shape, ctx):
     """Check a state array is float32 of ``shape`` and lives on ``ctx``."""
-    if not hasattr(state, "shape") or not hasattr(state, "ctx"):
-        raise TypeError(f"{name} must be an mxnet.np array, got "
-                        f"{type(state).__name__}")
+    check_np_array(name, state)
     if state.shape != shape:
         raise ValueError(f"{name} must have shape {shape} (batch_size, "
                          f"num_hiddens), got {state.shape}")

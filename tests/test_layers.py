@@ -244,8 +244,26 @@ def test_numpy_integers_are_sizes(name):
 
 def test_check_messages_name_the_argument():
     with pytest.raises(TypeError, match="inputs must be an mxnet.np array, "
-                       "got list"):
+                       r"got builtins.list \(convert it with mxnet.np"):
         make("LSTMFused")([[0.0] * D])
+
+
+@pytest.mark.parametrize("name", ["RNNScratch", "LSTMFused", "GRUScratch"])
+def test_numpy_and_legacy_arrays_are_named_with_their_conversion(name):
+    import mxnet as mx
+
+    layer = make(name)
+    with pytest.raises(TypeError, match=r"got numpy.ndarray \(convert it "
+                                        r"with mxnet.np.array"):
+        layer(onp.zeros((T, B, D), "float32"))
+    with pytest.raises(TypeError, match=r"legacy mx.nd array: convert it "
+                                        r"with inputs.as_np_ndarray\(\)"):
+        layer(mx.nd.zeros((T, B, D)))
+    X = np.zeros((T, B, D))
+    state = layer.begin_state(B, layer.context())
+    legacy = tuple(S.as_nd_ndarray() for S in state)
+    with pytest.raises(TypeError, match="state H must be an mxnet.np array"):
+        layer(X, legacy)
 
 
 # Equal to the MXNet twin: outputs, states and every gradient.
