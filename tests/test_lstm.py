@@ -245,10 +245,11 @@ def test_stored_runs_are_whole():
     for seed, result in _stored()["seeds"].items():
         for kind in lstm.KINDS:
             run = result[kind]
-            assert max(run["steps"]) == result["num_steps"] == 3000, seed
+            assert max(run["steps"]) == result["num_steps"], seed
+            assert result["num_steps"] == lstm.CLAIM_STEPS, seed
             assert run["best"] == max(run["accuracy"]), (seed, kind)
             first = next((s for s, a in zip(run["steps"], run["accuracy"])
-                          if a >= 0.95), None)
+                          if a >= lstm.TARGET), None)
             assert run["steps_to_95"] == first, (seed, kind)
             assert run["sequences_to_95"] == (
                 None if first is None else first * result["batch_size"])
@@ -270,3 +271,19 @@ def test_claims_can_fail():
     one = spoiled({"seeds": {seed: record["seeds"][seed]}}, flat)
     one["seeds"] = {**record["seeds"], seed: one["seeds"][seed]}
     assert {c.sentence for c in claims(record)[2:]} <= failing(claims(one))
+
+
+def test_claim_sentences_state_the_thresholds_they_check(monkeypatch):
+    """Chapter 2 glues lstm.TARGET, RNN_BOUND and CLAIM_STEPS into its
+    prose; the claims must check those numbers and say them."""
+    record, claims = _stored(), lstm.claims_temporal_order
+    lstm_claim, rnn_claim = claims(record)[:2]
+    assert f"{lstm.TARGET} within {lstm.CLAIM_STEPS:,} steps" in (
+        lstm_claim.sentence)
+    assert f"at or below {lstm.RNN_BOUND} " in rnn_claim.sentence
+    best = min(r["rnn"]["best"] for r in record["seeds"].values())
+    below = round(best - 0.01, 2)  # below every seed's best
+    monkeypatch.setattr(lstm, "RNN_BOUND", below)
+    tighter = claims(record)[1]
+    assert f"at or below {below} " in tighter.sentence
+    assert tighter.rate.k == 0
