@@ -60,6 +60,9 @@ def test_the_checks_fail_on_broken_copies(tmp_path, monkeypatch):
                       "chapter 3, Table 2, 1997, $x_1 = 0.5$).")
     left, _ = typed_numbers.typed(broken, entries)
     assert left[-1][3] == ["800", "0.95"]
+    fenced = copy.deepcopy(nb)
+    _markdown(fenced, "Run it:\n\n```sh\nexperiments --seeds 20 21\n```\n")
+    assert typed_numbers.typed(fenced, entries)[0] == []  # code, not prose
     _, stale = typed_numbers.typed(nb, [*entries, ("no such text",
                                                    "fact", "why")])
     assert stale == ["no such text"]

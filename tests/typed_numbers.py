@@ -105,8 +105,9 @@ def typed(nb, entries=()):
     unused = {snippet for snippet, _, _ in entries}
     left = []
     for i, kind, source in texts(nb):
-        # display math may span lines: set it aside before splitting
+        # display math and fenced code span lines: set them aside first
         source = re.sub(r"\$\$.*?\$\$", " ", source, flags=re.S)
+        source = re.sub(r"^(```|~~~).*?^\1", " ", source, flags=re.S | re.M)
         for line in source.split("\n"):
             rest = line
             for snippet, _, _ in entries:
