@@ -1,15 +1,19 @@
 """Chapter 5: attention, an LSTM encoder-decoder that looks back.
 
-    e_tj     = v^T tanh(W s_{t-1} + U h_j)     additive score (Bahdanau)
-    e_tj     = s_{t-1}^T h_j / sqrt(d)         scaled dot product (Luong)
-    alpha_tj = softmax_j(e_tj)                 over the valid positions only
-    c_t      = sum_j alpha_tj h_j              the context of step t
+In the book's notation (book/notation.md), rows are examples, h_t is the
+encoder's state at source position t and s_{t'-1} the decoder's state
+before output step t':
+
+    a(s, h)    = tanh(s W_q + h W_k) w_v     additive score (Bahdanau)
+    a(s, h)    = s h^T / sqrt(d)             scaled dot product (Luong)
+    alpha_t't  = softmax_t a(s_{t'-1}, h_t)  over the valid positions only
+    c_t'       = sum_t alpha_t't h_t         the context of step t'
 
 Bahdanau, Cho & Bengio (2015); Luong et al. (2015). The encoder is
-chapter 4's bidirectional LSTM over embedded tokens, its states h_j the
-keys and values; the decoder is an LSTM whose step t reads the previous
+chapter 4's bidirectional LSTM over embedded tokens, its states h_t the
+keys and values; the decoder is an LSTM whose step t' reads the previous
 token and a context: the encoder's final state at every step (the
-encoder-decoder of Cho et al. 2014), or c_t. Both LSTMs run on MXNet's
+encoder-decoder of Cho et al. 2014), or c_t'. Both LSTMs run on MXNet's
 fused operator through ``layers.GluonLayer`` (tested equal to the
 scratch cell). The copy task and its experiment are in
 ``attention_tasks``. ``tests/test_attention.py`` checks both scorings
@@ -76,7 +80,7 @@ def _check_inputs(queries, keys, values, valid_lens, query_size, key_size,
 
 def _check_additive(net, queries, keys, values, valid_lens=None):
     _check_inputs(queries, keys, values, valid_lens, net.query_size,
-                  net.key_size, net.W.list_ctx()[0])
+                  net.key_size, net.W_q.list_ctx()[0])
 
 
 def _check_dot(net, queries, keys, values, valid_lens=None):
@@ -85,33 +89,34 @@ def _check_dot(net, queries, keys, values, valid_lens=None):
 
 
 class AdditiveAttention(gluon.Block):
-    """e = v^T tanh(W q + U k), row vectors: q W is (query_size -> h)."""
+    """a(q, k) = tanh(q W_q + k W_k) w_v, for row vectors q and k."""
 
     def __init__(self, query_size, key_size, num_hiddens):
         super().__init__()
         self.query_size, self.key_size = query_size, key_size
-        self.W = self.params.get("W", shape=(query_size, num_hiddens),
-                                 init=init.Xavier())
-        self.U = self.params.get("U", shape=(key_size, num_hiddens),
-                                 init=init.Xavier())
-        self.v = self.params.get("v", shape=(num_hiddens,),
-                                 init=init.Normal(1 / math.sqrt(num_hiddens)))
+        self.W_q = self.params.get("W_q", shape=(query_size, num_hiddens),
+                                   init=init.Xavier())
+        self.W_k = self.params.get("W_k", shape=(key_size, num_hiddens),
+                                   init=init.Xavier())
+        self.w_v = self.params.get(
+            "w_v", shape=(num_hiddens,),
+            init=init.Normal(1 / math.sqrt(num_hiddens)))
         self.attention_weights = None
 
     @checked_by(_check_additive)
     def forward(self, queries, keys, values, valid_lens=None):
         """(B, Q, q), (B, K, k), (B, K, d), (B,) -> contexts (B, Q, d)."""
-        ctx = self.W.list_ctx()[0]
+        ctx = self.W_q.list_ctx()[0]
         features = np.tanh(
-            np.dot(queries, self.W.data(ctx))[:, :, None, :]  # (B, Q, 1, h)
-            + np.dot(keys, self.U.data(ctx))[:, None, :, :])  # (B, 1, K, h)
-        scores = np.dot(features, self.v.data(ctx))  # (B, Q, K)
+            np.dot(queries, self.W_q.data(ctx))[:, :, None, :]  # (B, Q, 1, h)
+            + np.dot(keys, self.W_k.data(ctx))[:, None, :, :])  # (B, 1, K, h)
+        scores = np.dot(features, self.w_v.data(ctx))  # (B, Q, K)
         self.attention_weights = masked_softmax(scores, valid_lens)
         return npx.batch_dot(self.attention_weights, values)  # (B, Q, d)
 
 
 class DotProductAttention(gluon.Block):
-    """e = q . k / sqrt(d): no parameters, queries and keys of one width."""
+    """a(q, k) = q k^T / sqrt(d): no parameters, q and k of one width d."""
 
     def __init__(self):
         super().__init__()
@@ -134,7 +139,7 @@ def _fused_lstm(num_inputs, num_hiddens, ctx, sigma):
 
 
 class Encoder(gluon.Block):
-    """Embedding, then chapter 4's bidirectional LSTM: h_j is (2 * h,)."""
+    """Embedding, then chapter 4's bidirectional LSTM: h_t is (2 * h,)."""
 
     def __init__(self, vocab_size, embed_size, num_hiddens, ctx, sigma=0.1):
         super().__init__()
@@ -154,7 +159,7 @@ class Encoder(gluon.Block):
 
 
 class Decoder(gluon.Block):
-    """An LSTM reading [embedding of y_{t-1}, context] at each step."""
+    """An LSTM reading [embedding of y_{t'-1}, context] at step t'."""
 
     def __init__(self, vocab_size, embed_size, num_hiddens, ctx,
                  attention=None, sigma=0.1):
@@ -169,7 +174,7 @@ class Decoder(gluon.Block):
 
     def step(self, y_prev, state, H, final):
         """One step: tokens (B,) -> logits (B, V), state, weights (B, T)."""
-        s, weights = state[0], None  # s_{t-1}: (B, h)
+        s, weights = state[0], None  # s_{t'-1}: (B, h)
         if self.attention is None:
             c = final[0]  # the same context at every step: (B, h)
         else:

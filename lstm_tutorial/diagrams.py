@@ -92,6 +92,17 @@ def _check_num_steps(num_steps):
                          f"{num_steps!r}")
 
 
+# The symbols of book/notation.md, as the figures write them (mathtext):
+# tests/test_notation.py checks that every label is one of the page's.
+FORWARD_LSTM = r"$\overrightarrow{\operatorname{LSTM}}$"
+BACKWARD_LSTM = r"$\overleftarrow{\operatorname{LSTM}}$"
+
+
+def _sub(symbol, index):
+    """``symbol`` with subscript ``index``: ``\\mathbf{h}_{3}``."""
+    return rf"${symbol}_{{{index}}}$"
+
+
 def bidirectional_chain(num_steps=4):
     """A bidirectional layer: a forward and a backward chain, concatenated.
 
@@ -102,30 +113,29 @@ def bidirectional_chain(num_steps=4):
     _check_num_steps(num_steps)
     step, low, high, top = 2.4, 2.0, 3.4, 5.0
     width = step * num_steps + 1.4
+    fwd_H = r"\overrightarrow{\mathbf{H}}"
+    bwd_H = r"\overleftarrow{\mathbf{H}}"
     fig, ax = canvas(width, 6.5)
-    label(ax, 0.3, low, r"$\overrightarrow{H}_0$", color=STATE)
-    label(ax, width - 0.3, high, rf"$\overleftarrow{{H}}_{{{num_steps + 1}}}$",
-          color=BACKWARD)
+    label(ax, 0.3, low, _sub(fwd_H, 0), color=STATE)
+    label(ax, width - 0.3, high, _sub(bwd_H, num_steps + 1), color=BACKWARD)
     for t in range(1, num_steps + 1):
         x = step * t - 0.5
         fwd, bwd = x - 0.55, x + 0.55
-        label(ax, x, 0.3, rf"$X_{t}$")
+        label(ax, x, 0.3, _sub(r"\mathbf{X}", t))
         line(ax, [(x, 0.55), (x, 1.1)])
         line(ax, [(fwd, 1.1), (bwd, 1.1)])
         arrow(ax, (fwd, 1.1), (fwd, low - 0.3))
         arrow(ax, (bwd, 1.1), (bwd, high - 0.3))
-        box(ax, fwd, low, "LSTM", width=0.8)
-        box(ax, bwd, high, "LSTM", width=0.8)
+        box(ax, fwd, low, FORWARD_LSTM, width=0.8)
+        box(ax, bwd, high, BACKWARD_LSTM, width=0.8)
         # Forward state in from the left, backward state out to the left.
         arrow(ax, (fwd - step + 0.4, low) if t > 1 else (0.65, low),
               (fwd - 0.4, low), color=STATE, lw=2)
         arrow(ax, (bwd - 0.4, high),
               (bwd - step + 0.4, high) if t > 1 else (0.2, high),
               color=BACKWARD, lw=2)
-        label(ax, fwd + 0.75, low - 0.3, rf"$\overrightarrow{{H}}_{t}$",
-              color=STATE)
-        label(ax, bwd - 0.75, high + 0.35, rf"$\overleftarrow{{H}}_{t}$",
-              color=BACKWARD)
+        label(ax, fwd + 0.75, low - 0.3, _sub(fwd_H, t), color=STATE)
+        label(ax, bwd - 0.75, high + 0.35, _sub(bwd_H, t), color=BACKWARD)
         # Output: the two states concatenated.
         line(ax, [(fwd, low + 0.3), (fwd, top)], color=STATE)
         arrow(ax, (fwd, top), (x - 0.36, top), color=STATE)
@@ -133,7 +143,7 @@ def bidirectional_chain(num_steps=4):
         arrow(ax, (bwd, top), (x + 0.36, top), color=BACKWARD)
         circle(ax, x, top, r"$[\cdot,\cdot]$", radius=0.36)
         arrow(ax, (x, top + 0.36), (x, top + 0.9))
-        label(ax, x, top + 1.15, rf"$H_{t}$")
+        label(ax, x, top + 1.15, _sub(r"\mathbf{H}", t))
     arrow(ax, (step * num_steps - 0.65, low), (width - 0.2, low), color=STATE,
           lw=2)
     arrow(ax, (width - 0.65, high), (step * num_steps + 0.45, high),
@@ -145,10 +155,10 @@ def attention_decoder(num_steps=4):
     """One decoder step with additive attention over the encoder states.
 
     The previous decoder state s_{t'-1} is the query: a scoring layer
-    a(s, h) = w_v^T tanh(W_q s + W_k h) rates every encoder state h_t, a
-    softmax turns the scores into weights, and the weighted sum of the
-    encoder states, the context c_{t'}, enters the decoder LSTM with the
-    previous output.
+    a(s, h) = tanh(s W_q + h W_k) w_v rates every encoder state h_t, a
+    softmax turns the scores into the weights alpha_{t't}, and their sum
+    of the encoder states, the context c_{t'}, enters the decoder LSTM
+    with the previous output y_{t'-1}.
     """
     _check_num_steps(num_steps)
     xs = [1.8 + 1.5 * t for t in range(num_steps)]
@@ -157,23 +167,23 @@ def attention_decoder(num_steps=4):
     state_y, bus_y, score_y, soft_y, mul_y, sum_y = 6.2, 1.1, 1.75, 3.0, \
         4.2, 5.0
     # The query: the decoder's previous state, to every scoring layer.
-    label(ax, 0.45, state_y + 0.35, r"$s_{t'-1}$", color=STATE)
+    label(ax, 0.45, state_y + 0.35, r"$\mathbf{s}_{t'-1}$", color=STATE)
     arrow(ax, (0.2, state_y), (right - 0.15, state_y), color=STATE, lw=2)
     line(ax, [(0.9, state_y), (0.9, bus_y), (xs[-1] + 0.2, bus_y)],
          color=STATE)
     box(ax, (xs[0] + xs[-1]) / 2, soft_y, "softmax",
         width=xs[-1] - xs[0] + 0.8)
     for t, x in enumerate(xs, start=1):
-        label(ax, x - 0.15, 0.3, rf"$h_{t}$")
+        label(ax, x - 0.15, 0.3, _sub(r"\mathbf{h}", t))
         arrow(ax, (x - 0.15, 0.55), (x - 0.15, score_y - 0.3))
         arrow(ax, (x + 0.2, bus_y), (x + 0.2, score_y - 0.3), color=STATE)
         box(ax, x, score_y, r"$a$", width=0.7)
         arrow(ax, (x, score_y + 0.3), (x, soft_y - 0.3))
         # alpha_{t't} h_t, then the sum over t.
         arrow(ax, (x, soft_y + 0.3), (x, mul_y - 0.28))
-        label(ax, x + 0.45, (soft_y + mul_y) / 2, rf"$\alpha_{{t',{t}}}$")
+        label(ax, x + 0.45, (soft_y + mul_y) / 2, _sub(r"\alpha", f"t'{t}"))
         arrow(ax, (x - 0.75, mul_y), (x - 0.28, mul_y))
-        label(ax, x - 0.75, mul_y + 0.3, rf"$h_{t}$")
+        label(ax, x - 0.75, mul_y + 0.3, _sub(r"\mathbf{h}", t))
         circle(ax, x, mul_y, r"$\times$")
         line(ax, [(x, mul_y + 0.28), (x, sum_y)])
     arrow(ax, (xs[0], sum_y), (right - 0.28, sum_y))
@@ -181,15 +191,16 @@ def attention_decoder(num_steps=4):
     # The decoder step: context and previous output in, new state out.
     decoder = right + 0.5
     arrow(ax, (right, sum_y + 0.28), (right, state_y - 0.3))
-    label(ax, right - 0.35, sum_y + 0.6, r"$c_{t'}$")
+    label(ax, right - 0.35, sum_y + 0.6, r"$\mathbf{c}_{t'}$")
     arrow(ax, (decoder + 0.4, mul_y - 0.2), (decoder + 0.4, state_y - 0.3))
     label(ax, decoder + 0.4, mul_y - 0.45, r"$y_{t'-1}$")
     box(ax, decoder, state_y, "LSTM", width=1.3)
     arrow(ax, (decoder + 0.65, state_y), (decoder + 1.9, state_y),
           color=STATE, lw=2)
-    label(ax, decoder + 1.4, state_y + 0.35, r"$s_{t'}$", color=STATE)
+    label(ax, decoder + 1.4, state_y + 0.35, r"$\mathbf{s}_{t'}$",
+          color=STATE)
     arrow(ax, (decoder, state_y + 0.3), (decoder, 7.2))
-    box(ax, decoder, 7.5, r"$W_{hq}$", width=0.8)
+    box(ax, decoder, 7.5, r"$\mathbf{W}_{hq}$", width=0.8)
     label(ax, decoder + 0.8, 7.95, r"$\hat{y}_{t'}$")
     return fig
 

@@ -29,9 +29,9 @@ def _additive(ctx):
     theirs = d2l.AdditiveAttention(H, dropout=0)
     theirs.initialize(ctx=ctx)
     theirs(*_inputs(ctx))  # materialise d2l's deferred shapes
-    theirs.W_q.weight.set_data(ours.W.data().T)  # Dense stores (out, in)
-    theirs.W_k.weight.set_data(ours.U.data().T)
-    theirs.w_v.weight.set_data(ours.v.data()[None])
+    theirs.W_q.weight.set_data(ours.W_q.data().T)  # Dense stores (out, in)
+    theirs.W_k.weight.set_data(ours.W_k.data().T)
+    theirs.w_v.weight.set_data(ours.w_v.data()[None])
     return ours, theirs
 
 

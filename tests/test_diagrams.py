@@ -105,12 +105,17 @@ def test_bidirectional_chain(num_steps):
     assert len(boxes(fig)) == 2 * num_steps  # a forward and a backward LSTM
     assert len(circles(fig)) == num_steps  # one concatenation per step
     labels = texts(fig)
+    # The chains are named by their direction, never LSTM_f (f is a gate).
+    assert labels.count(diagrams.FORWARD_LSTM) == num_steps
+    assert labels.count(diagrams.BACKWARD_LSTM) == num_steps
     for t in range(1, num_steps + 1):
-        assert f"$X_{t}$" in labels and f"$H_{t}$" in labels
-        assert rf"$\overrightarrow{{H}}_{t}$" in labels
-        assert rf"$\overleftarrow{{H}}_{t}$" in labels
-    assert r"$\overrightarrow{H}_0$" in labels
-    assert rf"$\overleftarrow{{H}}_{{{num_steps + 1}}}$" in labels
+        assert rf"$\mathbf{{X}}_{{{t}}}$" in labels
+        assert rf"$\mathbf{{H}}_{{{t}}}$" in labels
+        assert rf"$\overrightarrow{{\mathbf{{H}}}}_{{{t}}}$" in labels
+        assert rf"$\overleftarrow{{\mathbf{{H}}}}_{{{t}}}$" in labels
+    assert r"$\overrightarrow{\mathbf{H}}_{0}$" in labels
+    assert (rf"$\overleftarrow{{\mathbf{{H}}}}_{{{num_steps + 1}}}$"
+            in labels)
     colors = {a.arrow_patch.get_edgecolor()[:3] for a in arrows(fig)}
     assert len(colors) == 3  # forward, backward, and plain data
     assert_drawn_inside(fig)
@@ -125,10 +130,12 @@ def test_attention_decoder(num_steps):
     assert {"softmax", "LSTM", "$a$"} <= set(texts_)
     assert len(circles(fig)) == num_steps + 1  # weight each state, sum
     for t in range(1, num_steps + 1):
-        assert texts_.count(f"$h_{t}$") == 2  # as key and as value
-        assert rf"$\alpha_{{t',{t}}}$" in texts_
-    for name in ("$s_{t'-1}$", "$s_{t'}$", "$c_{t'}$", "$y_{t'-1}$",
-                 r"$\hat{y}_{t'}$"):
+        # as key and as value
+        assert texts_.count(rf"$\mathbf{{h}}_{{{t}}}$") == 2
+        assert rf"$\alpha_{{t'{t}}}$" in texts_
+    for name in (r"$\mathbf{s}_{t'-1}$", r"$\mathbf{s}_{t'}$",
+                 r"$\mathbf{c}_{t'}$", "$y_{t'-1}$", r"$\hat{y}_{t'}$",
+                 r"$\mathbf{W}_{hq}$"):
         assert name in texts_
     assert_drawn_inside(fig)
 
