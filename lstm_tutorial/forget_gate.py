@@ -158,7 +158,7 @@ def with_forget_gate_at_one(cell):
 # forget-bias sweep on chapter 2's temporal-order task.
 
 KINDS = ("forget", "1997")  # the modern cell, and the same without F_t
-LABELS = {"forget": "with forget gate", "1997": "1997 cell (no forget gate)"}
+LABELS = {"forget": "forget gate", "1997": "1997 cell"}  # tables, legends
 COLOR = {"forget": "lstm", "1997": "lstm1997"}  # plotting.color's keys
 BIASES = (0.0, 1.0, 3.0, 5.0)  # the sweep; None stands for the 1997 cell
 EVAL_EVERY = 100  # chunks between two scores on the validation stream
