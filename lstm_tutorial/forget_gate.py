@@ -36,7 +36,9 @@ __all__ = ["LSTMScratch", "LSTMFused", "LSTMFast", "GATES",
            "bias_classifier", "run_forget_bias", "EXPERIMENTS", "KINDS",
            "BIASES", "CLAIMS", "claims_cerg", "claims_cerg_training",
            "claims_cerg_gates", "boundary_ratios",
-           "claims_forget_bias", "solved"]
+           "claims_forget_bias", "solved", "SOLVED_LONG_LAG", "SOLVED_ERRORS",
+           "LOW_LONG_LAG", "RESET_RATIO", "FLOW_DISTANCE", "EVAL_EVERY",
+           "BIAS_TARGET", "LABELS", "COLOR"]
 
 GATES = ("i", "f", "c", "o")  # MXNet's order of the gates
 
@@ -156,7 +158,11 @@ def with_forget_gate_at_one(cell):
 # forget-bias sweep on chapter 2's temporal-order task.
 
 KINDS = ("forget", "1997")  # the modern cell, and the same without F_t
+LABELS = {"forget": "forget gate", "1997": "1997 cell"}  # tables, legends
+COLOR = {"forget": "lstm", "1997": "lstm1997"}  # plotting.color's keys
 BIASES = (0.0, 1.0, 3.0, 5.0)  # the sweep; None stands for the 1997 cell
+EVAL_EVERY = 100  # chunks between two scores on the validation stream
+BIAS_TARGET = 0.95  # the sweep's test accuracy to reach (chapter 2's)
 
 
 def network(head, num_inputs, num_outputs, num_hiddens, seed, ctx,
@@ -192,7 +198,7 @@ def cerg_predictor(kind, seed, ctx=None, config=tasks.CERG):
 
 
 def fit_stream(net, seed, num_chunks, config=tasks.CERG, validation=None,
-               eval_every=100, at=None):
+               eval_every=EVAL_EVERY, at=None):
     """Train a predictor with Adam on ``num_chunks`` chunks of streams.
 
     ``validation`` is a ``(tokens, targets, long_lag)`` stream, scored
@@ -332,7 +338,7 @@ def run_forget_bias(seed, num_steps=800, batch_size=32):
         result["1997" if bias is None else f"{bias:g}"] = {
             "forget_bias": bias, "steps": steps, "accuracy": accuracy,
             "best": max(accuracy),
-            "steps_to_95": history.first_step("accuracy", 0.95),
+            "steps_to_95": history.first_step("accuracy", BIAS_TARGET),
             "gradient_flow_init": flow}
     return result
 
@@ -344,13 +350,18 @@ EXPERIMENTS = {"cerg": run_cerg, "forget_bias": run_forget_bias}
 # these, and tests/test_claims_stored.py checks them on the stored record.
 # Rate bounds follow the rule of claims.py from the ten stored seeds.
 GERS_TABLE_2 = "Gers et al. (2000), Table 2, 100 networks each"
+SOLVED_LONG_LAG = 0.95  # a solution: long-lag accuracy at least this
+SOLVED_ERRORS = 1.0  # and fewer errors than this per 1,000 symbols
+LOW_LONG_LAG = 0.75  # a long-lag accuracy still far from solved
+RESET_RATIO = 0.5  # a unit resets: its gate at the boundary at most this
+FLOW_DISTANCE = 90  # steps back: the gradient measured at initialisation
 
 
 def solved(score):
     """Gers et al.'s "solution", at our scale: the long lags right (at
     least 0.95) and fewer than 1 error per 1,000 symbols of the stream."""
-    return score["long_lag_accuracy"] >= 0.95 and score[
-        "errors_per_1000"] < 1.0
+    return score["long_lag_accuracy"] >= SOLVED_LONG_LAG and score[
+        "errors_per_1000"] < SOLVED_ERRORS
 
 
 def _quarters(values):
@@ -376,7 +387,7 @@ def boundary_ratios(run):
 
 
 def _resets(run):
-    return min(boundary_ratios(run)) <= 0.5
+    return min(boundary_ratios(run)) <= RESET_RATIO
 
 
 def _keepers(run):
@@ -388,9 +399,10 @@ def _keepers(run):
 def claims_cerg_gates(record):
     """What the trained cells' gates do at the string boundaries."""
     runs = list(record["seeds"].values())
+    end = tasks.CERG["num_chunks"]
     return [
         _claims.at_least(
-            "after 3,000 chunks, some unit resets at the end of a string: "
+            f"after {end:,} chunks, some unit resets at the end of a string: "
             "its forget gate there is at most half its value inside strings",
             runs, _resets, 0.2, "Gers et al. (2000), abstract: the forget "
             "gate lets a cell \"learn to reset itself at appropriate "
@@ -416,27 +428,31 @@ def claims_cerg(record):
 def claims_cerg_training(record):
     """What training reaches on the CERG stream, over all the seeds."""
     runs = list(record["seeds"].values())
+    budget, end = tasks.CERG["budget"], tasks.CERG["num_chunks"]
     return [
         _claims.at_least(
-            "with the forget gate, the LSTM predicts the stream after 2,000 "
-            "chunks", runs, lambda r: solved(r["forget"]["at_budget"])
+            f"with the forget gate, the LSTM predicts the stream after "
+            f"{budget:,} chunks", runs,
+            lambda r: solved(r["forget"]["at_budget"])
             and r["forget"]["diverged_at"] is None, 0.3,
             f"{GERS_TABLE_2}: 18% (62% with a decaying learning rate)"),
         _claims.at_least(
-            "with the forget gate, the LSTM predicts the stream after 3,000 "
-            "chunks", runs, lambda r: solved(r["forget"]["at_end"]), 0.7),
+            f"with the forget gate, the LSTM predicts the stream after "
+            f"{end:,} chunks", runs,
+            lambda r: solved(r["forget"]["at_end"]), 0.7),
         _claims.at_most(
-            "the 1997 cell predicts the stream after 2,000 chunks", runs,
+            f"the 1997 cell predicts the stream after {budget:,} chunks", runs,
             lambda r: solved(r["1997"]["at_budget"]), 0.3,
             f"{GERS_TABLE_2}: 0%"),
         _claims.at_least(
-            "the 1997 cell's long-lag accuracy is at most 0.75 after 2,000 "
-            "chunks", runs,
-            lambda r: r["1997"]["at_budget"]["long_lag_accuracy"] <= 0.75,
+            f"the 1997 cell's long-lag accuracy is at most {LOW_LONG_LAG} "
+            f"after {budget:,} chunks", runs,
+            lambda r: r["1997"]["at_budget"]["long_lag_accuracy"]
+            <= LOW_LONG_LAG,
             0.4),
         _claims.at_least(
-            "trained on to 3,000 chunks, the 1997 cell predicts the stream "
-            "too", runs, lambda r: solved(r["1997"]["at_end"]), 0.1),
+            f"trained on to {end:,} chunks, the 1997 cell predicts the "
+            f"stream too", runs, lambda r: solved(r["1997"]["at_end"]), 0.1),
         _claims.every(
             "with the forget gate the cell state stays bounded (the last "
             "quarter of the test stream at most 1.5 times the first)",
@@ -457,7 +473,7 @@ def _flow_ratios(run):
     """Gradient 90 steps back over the last step's, at initialisation,
     for each forget bias and the 1997 cell (in that order)."""
     names = [f"{b:g}" for b in BIASES] + ["1997"]
-    return [run[n]["gradient_flow_init"][-90] / run[n][
+    return [run[n]["gradient_flow_init"][-FLOW_DISTANCE] / run[n][
         "gradient_flow_init"][-1] for n in names]
 
 
@@ -472,17 +488,18 @@ def claims_forget_bias(record):
                 r[n]["best"] <= 0.35 and max(r[n]["steps"]) >= r[
                     "num_steps"] for n in ("0", "1")), 0.7),
         _claims.at_least(
-            f"with b_f = 5 it reaches 0.95 within {steps} steps", runs,
+            f"with b_f = 5 it reaches {BIAS_TARGET} within {steps} steps",
+            runs,
             lambda r: r["5"]["steps_to_95"] is not None, 0.3,
             "Gers et al. (2000): a large forget bias learns like the 1997 "
             "cell"),
         _claims.at_least(
-            f"the 1997 cell reaches 0.95 within {steps} steps", runs,
+            f"the 1997 cell reaches {BIAS_TARGET} within {steps} steps", runs,
             lambda r: r["1997"]["steps_to_95"] is not None, 0.7),
         _claims.every(
-            "at initialisation, the gradient 90 steps back grows with the "
-            "forget bias (below 1e-8 for b_f = 1, above 0.5 for the 1997 "
-            "cell)", runs, lambda r: all(
+            f"at initialisation, the gradient {FLOW_DISTANCE} steps back "
+            "grows with the forget bias (below 1e-8 for b_f = 1, above 0.5 "
+            "for the 1997 cell)", runs, lambda r: all(
                 a < b for a, b in zip(_flow_ratios(r), _flow_ratios(r)[1:]))
             and _flow_ratios(r)[1] < 1e-8 and _flow_ratios(r)[-1] > 0.5),
     ]

@@ -32,6 +32,7 @@ CERG = {"num_hiddens": 12, "num_streams": 16, "chunk_len": 50,
         "budget": 2000, "num_chunks": 3000, "lr": 1e-2, "theta": 5.0,
         "forget_bias": 1.0, "input_gate_bias": -1.0, "sigma": 0.1}
 SYMBOLS = ("B", "T", "P", "S", "X", "V", "E")
+PER = 1000  # errors are counted per this many symbols
 INDEX = {s: k for k, s in enumerate(SYMBOLS)}
 # node: ((symbol, next node), ...); None ends the string.
 REBER = {0: (("T", 1), ("P", 2)), 1: (("S", 1), ("X", 3)),
@@ -201,7 +202,7 @@ def score(logits, targets, long_lag):
     correct = (predicted == (targets > 0.5)).all(axis=1)
     wrong = onp.flatnonzero(~correct)
     return {"long_lag_accuracy": float(correct[long_lag].mean()),
-            "errors_per_1000": 1000.0 * len(wrong) / len(correct),
+            "errors_per_1000": PER * len(wrong) / len(correct),
             "first_error": int(wrong[0]) if len(wrong) else None,
             "num_symbols": len(correct)}
 
