@@ -342,8 +342,8 @@ class GluonLayer(Recurrent):
     """MXNet's fused operator holding a ``Gated`` layer's weights.
 
     Each layer with a twin equals it (``tests/test_layers.py``), so
-    experiments may train the operator (a training step was about five
-    times faster here) behind the book's layer interface.
+    experiments may train the operator (faster: ``make bench`` measures
+    how much) behind the book's layer interface.
     ``to_scratch()`` copies the trained weights back into a layer of
     the class it was made from (or ``cls``).
     """
