@@ -55,7 +55,7 @@ __all__ = ["FLAGS", "VARIANTS", "VariantScratch", "VariantFused",
            "EXERCISES", "exercise_layer", "run_exercises",
            "BIASED", "run_forget_bias", "EXPERIMENTS",
            "CLAIMS", "claims_ablation", "claims_reber", "claims_cells",
-           "claims_exercises"]
+           "claims_exercises", "claims_forget_bias"]
 
 FLAGS = {"input_gate": True, "forget_gate": True, "output_gate": True,
          "input_activation": True, "output_activation": True,
@@ -453,6 +453,8 @@ GREFF = ("Greff et al. (2017), Fig. 3: removing the forget gate or the "
 ORDER_BOUNDS = {"NIG": 0.3, "NFG": 0.7, "NOG": 0.3, "NIAF": 0.6,
                 "NOAF": 0.5, "PH": 0.6, "GRU": 0.3}
 REBER_BOUNDS = {"NIG": 0.7, "NOG": 0.3, "NIAF": 0.7, "PH": 0.7}
+EXERCISE_BOUNDS = {"NOAF_clip": 0.1, "PH_zero": 0.9}
+BIAS_BOUNDS = {"vanilla": ("at_most", 1.0)}
 
 
 def claims_ablation(record):
@@ -528,5 +530,42 @@ def claims_cells(record):
     ]
 
 
+
+
+def claims_exercises(record):
+    """The claims of the ``variants_exercises`` record (exercises 2 and 5
+    on the Reber stream, the sweep's budget), over its seeds."""
+    runs = list(record["seeds"].values())
+    return [
+        _claims.at_least(
+            f"with C_t clipped to [-1, 1], NOAF gets the long lags "
+            f"({SOLVED})", runs,
+            lambda r: r["NOAF_clip"]["long_lag_accuracy"] >= SOLVED,
+            EXERCISE_BOUNDS["NOAF_clip"]),
+        _claims.at_most(
+            f"PH with its peepholes starting at zero gets the long lags "
+            f"({SOLVED})", runs,
+            lambda r: r["PH_zero"]["long_lag_accuracy"] >= SOLVED,
+            EXERCISE_BOUNDS["PH_zero"]),
+    ]
+
+
+def claims_forget_bias(record):
+    """The claims of the ``variants_forget_bias`` record (exercise 3:
+    temporal order with forget bias +5), over its seeds."""
+    runs = list(record["seeds"].values())
+    steps = tasks.ORDER_RUN_BIAS["num_steps"]
+    bias = tasks.ORDER_RUN_BIAS["forget_bias"]
+    found = []
+    for name, (kind, bound) in BIAS_BOUNDS.items():
+        found.append(getattr(_claims, kind)(
+            f"with forget bias {bias:+g}, {name} solves temporal order "
+            f"within {steps} steps", runs,
+            lambda r, name=name: r[name]["best"] >= SOLVED, bound))
+    return found
+
+
 CLAIMS = {"variants_ablation": claims_ablation,
-          "variants_reber": claims_reber, "variants_cells": claims_cells}
+          "variants_reber": claims_reber, "variants_cells": claims_cells,
+          "variants_exercises": claims_exercises,
+          "variants_forget_bias": claims_forget_bias}

@@ -285,3 +285,41 @@ def test_the_forget_bias_does_nothing_without_a_forget_gate():
     assert float(np.abs(outputs[0] - outputs[1]).max()) == 0.0
     assert "NFG" not in V.BIASED
     assert tasks.ORDER_RUN_BIAS == {**tasks.ORDER_RUN, "forget_bias": 5.0}
+
+
+def test_stored_exercises_use_the_sweeps_config():
+    sweep_seeds = list(_record("variants_reber")["seeds"])
+    record = _record("variants_exercises")
+    assert list(record["seeds"]) == sweep_seeds
+    for seed, run in record["seeds"].items():
+        assert run["reber_run"] == tasks.REBER_RUN, seed
+        for name in V.EXERCISES:
+            assert run[name]["num_symbols"] == 20_000, (seed, name)
+            assert run[name]["chunks"][-1] == tasks.REBER_RUN["num_chunks"]
+    record = _record("variants_forget_bias")
+    assert list(record["seeds"]) == list(_record("variants_ablation")["seeds"])
+    for seed, run in record["seeds"].items():
+        assert run["order_run"] == tasks.ORDER_RUN_BIAS, seed
+        assert set(V.BIASED) <= set(run), seed
+
+
+def test_exercise_claims_can_fail():
+    record = _record("variants_exercises")
+    assert failing(V.claims_exercises(record)) == set()
+
+    def swapped(r):  # the clipped cell fails, the zero peepholes learn
+        r["NOAF_clip"]["long_lag_accuracy"] = 0.0
+        r["PH_zero"]["long_lag_accuracy"] = 1.0
+    assert len(failing(V.claims_exercises(spoiled(record, swapped)))) == 2
+
+
+def test_forget_bias_claims_can_fail():
+    record = _record("variants_forget_bias")
+    found = V.claims_forget_bias(record)
+    assert failing(found) == set()
+
+    def inverted(r):
+        for name in V.BIASED:
+            r[name]["best"] = 0.25 if r[name]["best"] >= V.SOLVED else 1.0
+    assert failing(V.claims_forget_bias(spoiled(record, inverted))) == {
+        c.sentence for c in found}
