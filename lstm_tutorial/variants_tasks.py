@@ -106,7 +106,8 @@ def coloured_text(text, values, label="value", alt=None):
            f"<span>+{scale:.2f}</span>"
            f"<span>{html.escape(label)}</span></div>")
     described = f' role="img" aria-label="{html.escape(alt)}"' if alt else ""
-    return (f'<div class="coloured-text"{described}>'
+    return (f'<div class="coloured-text" style="text-align:left"'
+            f"{described}>"
             '<div style="font-family:monospace;white-space:pre-wrap;'
             'line-height:1.5;font-size:0.9em">' + "".join(spans)
             + "</div>" + key + "</div>")
