@@ -26,6 +26,8 @@ ORDER = {"lengths": (50, 55), "first": (5, 10), "second": (25, 30)}
 ORDER_RUN = {"num_hiddens": 16, "num_steps": 300, "batch_size": 32,
              "lr": 1e-2, "theta": 1.0, "sigma": 0.1, "forget_bias": 1.0,
              "input_gate_bias": -2.0}
+# Exercise 3: the same with chapter 3's large forget bias.
+ORDER_RUN_BIAS = {**ORDER_RUN, "forget_bias": 5.0}
 # Chapter 3's Reber stream with its configuration and budget of chunks.
 REBER_RUN = {**reber.CERG, "num_chunks": reber.CERG["budget"],
              "eval_every": 100}
@@ -77,8 +79,12 @@ def correlations(states, values):
     return (S * v[:, None]).sum(axis=0) / norm
 
 
-def coloured_text(text, values):
-    """HTML: each character on a background, blue < 0 < red (Karpathy)."""
+BLUE, RED = "67,147,195", "214,96,77"  # below and above zero
+
+
+def coloured_text(text, values, label="value", alt=None):
+    """HTML: each character on a background, blue < 0 < red (Karpathy),
+    and under it the colour key from -max|values| to +max|values|."""
     if len(text) != len(values):
         raise ValueError(f"text has {len(text)} characters but values has "
                          f"{len(values)}")
@@ -86,9 +92,22 @@ def coloured_text(text, values):
     spans = []
     for char, value in zip(text, values):
         a = min(abs(float(value)) / scale, 1.0)
-        rgb = "214,96,77" if value > 0 else "67,147,195"
+        rgb = RED if value > 0 else BLUE
         shown = html.escape(char) if char != "\n" else "&#8629;\n"
         spans.append(f'<span style="background:rgba({rgb},{a:.2f})">'
                      f"{shown}</span>")
-    return ('<div style="font-family:monospace;white-space:pre-wrap;'
-            'line-height:1.5;font-size:0.9em">' + "".join(spans) + "</div>")
+    bar = (f"linear-gradient(to right, rgb({BLUE}), rgba({BLUE},0) 50%, "
+           f"rgba({RED},0) 50%, rgb({RED}))")
+    key = ('<div style="display:flex;flex-wrap:wrap;align-items:center;'
+           'gap:0.4em;margin-top:0.8em;font-size:0.85em">'
+           f"<span>{-scale:.2f}</span>"
+           '<span style="display:inline-block;width:10em;height:0.9em;'
+           f'border:1px solid #999;background:{bar}"></span>'
+           f"<span>+{scale:.2f}</span>"
+           f"<span>{html.escape(label)}</span></div>")
+    described = f' role="img" aria-label="{html.escape(alt)}"' if alt else ""
+    return (f'<div class="coloured-text" style="text-align:left"'
+            f"{described}>"
+            '<div style="font-family:monospace;white-space:pre-wrap;'
+            'line-height:1.5;font-size:0.9em">' + "".join(spans)
+            + "</div>" + key + "</div>")

@@ -140,9 +140,13 @@ def test_correlations_are_pearson():
 
 
 def test_coloured_text_has_one_span_per_character():
-    page = tasks.coloured_text("a<\n", [1.0, -0.5, 0.0])
-    assert page.count("<span") == 3 and "&lt;" in page
-    assert "rgba(214,96,77,1.00)" in page and "rgba(67,147,195,0.50)" in page
+    page = tasks.coloured_text("a<\n", [2.0, -1.0, 0.0], "C_t", alt="a<")
+    text, key = page.split('<div style="display:flex')
+    assert text.count("<span") == 3 and "&lt;" in text
+    assert "rgba(214,96,77,1.00)" in text and "rgba(67,147,195,0.50)" in text
+    # the key runs from -max|values| to +max|values| and names the values
+    assert "<span>-2.00</span>" in key and "<span>+2.00</span>" in key
+    assert "<span>C_t</span>" in key and 'aria-label="a&lt;"' in page
     with pytest.raises(ValueError, match="values"):
         tasks.coloured_text("ab", [1.0])
 
@@ -225,3 +229,97 @@ def test_cells_claims_can_fail():
         r["line_position"]["r"] = r["line_position"]["chance"]
         r["inside_quotes"]["r"] = r["inside_quotes"]["chance"] + 0.3
     assert len(failing(V.claims_cells(spoiled(record, by_chance)))) == 2
+
+
+# Exercises 2, 3 and 5 (stored as variants_exercises, variants_forget_bias).
+
+def test_clipped_cell_is_its_equation_and_its_fast_path():
+    device.seed(1)
+    fused = V.ClippedFused(D, H, sigma=0.8)
+    fused.initialize()
+    W_x, W_h, b = (a.asnumpy() for a in fused.fused_weights())
+    device.seed(3)
+    X, H0, C0 = (onp.random.normal(0, 2, s).astype(onp.float32)
+                 for s in ((B, D), (B, H), (B, H)))
+    H1, C1 = fused.step(np.array(X), (np.array(H0), np.array(C0)))
+    i, f, c, o = onp.split(X @ W_x + H0 @ W_h + b, 4, axis=1)
+    C = _sigmoid(f) * C0 + _sigmoid(i) * onp.tanh(c)
+    assert (abs(C) > 1).any()  # the clip is exercised
+    onp.testing.assert_allclose(C1.asnumpy(), C, rtol=1e-5, atol=1e-6)
+    onp.testing.assert_allclose(H1.asnumpy(),
+                                _sigmoid(o) * onp.clip(C, -1, 1),
+                                rtol=1e-5, atol=1e-6)
+    device.seed(1)
+    fast = V.exercise_layer("NOAF_clip", D, H, sigma=0.8)
+    assert isinstance(fast, V.ClippedFast)
+    X = _inputs() * 3
+    onp.testing.assert_allclose(fast(X)[0].asnumpy(), fused(X)[0].asnumpy(),
+                                rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="output_activation"):
+        fused.to_gluon()
+
+
+def test_zero_peepholes_start_as_vanilla():
+    device.seed(4)
+    vanilla = V.fast_layer("vanilla", D, H, sigma=0.3)
+    after_vanilla = np.random.normal(0, 1, (3,)).asnumpy()
+    device.seed(4)
+    ph = V.exercise_layer("PH_zero", D, H, sigma=0.3)
+    after_ph = np.random.normal(0, 1, (3,)).asnumpy()
+    for g in "ifo":
+        assert float(np.abs(getattr(ph, f"p_{g}").data()).max()) == 0.0
+    X = _inputs()
+    assert float(np.abs(ph(X)[0] - vanilla(X)[0]).max()) == 0.0
+    # no random draws for the peepholes: the readout starts as vanilla's
+    onp.testing.assert_array_equal(after_vanilla, after_ph)
+    with pytest.raises(ValueError, match="name"):
+        V.exercise_layer("PH", D, H)
+
+
+def test_the_forget_bias_does_nothing_without_a_forget_gate():
+    X, outputs = _inputs(), []
+    for bias in (1.0, 5.0):
+        device.seed(7)
+        outputs.append(V.layer("NFG", D, H, sigma=0.3,
+                               forget_bias=bias)(X)[0])
+    assert float(np.abs(outputs[0] - outputs[1]).max()) == 0.0
+    assert "NFG" not in V.BIASED
+    assert tasks.ORDER_RUN_BIAS == {**tasks.ORDER_RUN, "forget_bias": 5.0}
+
+
+def test_stored_exercises_use_the_sweeps_config():
+    sweep_seeds = list(_record("variants_reber")["seeds"])
+    record = _record("variants_exercises")
+    assert list(record["seeds"]) == sweep_seeds
+    for seed, run in record["seeds"].items():
+        assert run["reber_run"] == tasks.REBER_RUN, seed
+        for name in V.EXERCISES:
+            assert run[name]["num_symbols"] == 20_000, (seed, name)
+            assert run[name]["chunks"][-1] == tasks.REBER_RUN["num_chunks"]
+    record = _record("variants_forget_bias")
+    assert list(record["seeds"]) == list(_record("variants_ablation")["seeds"])
+    for seed, run in record["seeds"].items():
+        assert run["order_run"] == tasks.ORDER_RUN_BIAS, seed
+        assert set(V.BIASED) <= set(run), seed
+
+
+def test_exercise_claims_can_fail():
+    record = _record("variants_exercises")
+    assert failing(V.claims_exercises(record)) == set()
+
+    def swapped(r):  # the clipped cell fails, the zero peepholes learn
+        r["NOAF_clip"]["long_lag_accuracy"] = 0.0
+        r["NOAF_clip"]["errors_per_1000"] = 1000.0
+        r["PH_zero"]["long_lag_accuracy"] = 1.0
+    assert len(failing(V.claims_exercises(spoiled(record, swapped)))) == 3
+
+
+def test_forget_bias_claims_can_fail():
+    record = _record("variants_forget_bias")
+    found = V.claims_forget_bias(record)
+    assert failing(found) == set()
+
+    def inverted(r):  # vanilla always solves it, CIFG never
+        r["vanilla"]["best"], r["CIFG"]["best"] = 1.0, 0.25
+    assert failing(V.claims_forget_bias(spoiled(record, inverted))) == {
+        c.sentence for c in found}
