@@ -144,6 +144,11 @@ def write_record(path, record):
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                      suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); a results file is as
+        # readable as any file the user creates (the umask decides)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "w") as file:
             file.write(text)
             file.flush()

@@ -44,6 +44,18 @@ def test_run_writes_and_loads_results(fake_registry, tmp_path, capsys):
     assert "toy seed 2: done" in capsys.readouterr().out
 
 
+def test_a_results_file_is_as_readable_as_any_other(tmp_path):
+    # mkstemp's temporary file is private (0600): renamed into place it
+    # made the committed results unreadable to other users.
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "record.json"
+        experiments.write_record(path, {"seeds": {}})
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+
+
 def test_seeds_in_worker_processes_give_the_same_results(fake_registry,
                                                         tmp_path):
     serial = experiments.run_experiment("toy", [0, 1, 2], tmp_path / "a",
