@@ -19,7 +19,7 @@ COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
 
 # One colour per model across the whole book: a reader who has met the
 # LSTM in blue finds it blue in every later figure. Okabe & Ito's colours
-# first, then three of Tol's (wine, olive, teal) for the rest; the observed
+# first, then three of Tol's (wine, olive, purple) for the rest; the observed
 # data are black. Figures ask ``color(model)``, never a position in COLORS.
 MODEL_COLORS = {
     "lstm": "#0072B2",        # the modern LSTM (forget gate), chapters 3-7
@@ -31,7 +31,7 @@ MODEL_COLORS = {
     "cnn_lstm": "#882255",    # chapter 6
     "linear": "#999933",      # chapter 6's linear regression
     "persistence": "#777777",  # chapter 6's same-as-last-week forecast
-    "gru": "#44AA99",         # chapter 7
+    "gru": "#AA3377",         # chapter 7 (not teal: beside the 1997 green)
     "data": "#000000",        # observed values
 }
 
