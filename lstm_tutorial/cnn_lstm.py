@@ -31,7 +31,7 @@ __all__ = ["conv_front", "Forecaster", "forecaster", "snapshot", "restore",
            "CLAIMS_RMSE", "claims_demand"]
 
 KINDS = ("lstm", "cnn_lstm")
-TRAIN = {"max_steps": 700, "eval_every": 50, "patience": 200,
+TRAIN = {"max_steps": 2000, "eval_every": 50, "patience": 400,
          "batch_size": 32, "lr": 3e-3, "theta": 1.0,
          "num_hiddens": 64, "channels": 64, "kernel": 3, "dense": 32}
 
