@@ -221,7 +221,11 @@ CHECK_PAGE = r"""
                  caption: ((f.querySelector("figcaption") || {}).textContent
                            || "").trim().slice(0, 120),
                  images: Array.from(f.querySelectorAll("img"))
-                           .map(i => i.getAttribute("src") || "")})),
+                           .map(i => i.getAttribute("src") || ""),
+                 // an HTML figure (chapter 7's coloured text): its text
+                 text: Array.from(f.children)
+                         .filter(c => c.tagName !== "FIGCAPTION")
+                         .map(c => c.textContent).join("").trim().length})),
     alts: Array.from(document.querySelectorAll("article img"))
             .map(i => ({src: i.getAttribute("src") || "",
                         alt: i.getAttribute("alt")})),
@@ -570,8 +574,8 @@ def figure_problems(seen):
                             f"({figure['number']!r})")
         if not figure["caption"].removeprefix(figure["number"]).strip():
             problems.append(f"figure {name}: empty caption")
-        if not figure["images"]:
-            problems.append(f"figure {name}: no image")
+        if not figure["images"] and not figure.get("text"):
+            problems.append(f"figure {name}: no image and no text")
     for image in seen["alts"]:
         alt = (image["alt"] or "").strip()
         if not alt or alt == image["src"] or IMAGE_FILE.search(alt):
@@ -630,8 +634,9 @@ def test_the_figure_and_number_checks_fail_on_broken_copies(book):
     src = seen["alts"][0]["src"]
     broken = {**seen, "alts": [{"src": src, "alt": src}, {"src": src,
                                                           "alt": ""}]}
-    broken["figures"] = [{**seen["figures"][0], "number": ""}]
-    assert len(figure_problems(broken)) == 3
+    broken["figures"] = [{**seen["figures"][0], "number": ""},
+                         {**seen["figures"][0], "images": [], "text": 0}]
+    assert len(figure_problems(broken)) == 4
     renumbered = {**seen, "title": "3. " + seen["title"].split(". ", 1)[1],
                   "figures": [{**seen["figures"][0], "number": "Fig. 6.1.2"}]}
     assert len(number_problems(page, renumbered)) == 1
