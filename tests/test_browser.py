@@ -255,7 +255,9 @@ LAYOUT = r"""
     const eq = document.createElement("div");
     eq.className = "math notranslate nohighlight";
     eq.textContent = "\\[" + Array(40).fill("x_{t}").join(" + ") + "\\]";
-    article.append(out, prose, eq);
+    const table = document.createElement("table");
+    table.innerHTML = "<tr><td><div style='width: 2000px'>y</div></td></tr>";
+    article.append(out, prose, eq, table);
     await mj.typesetPromise([eq]);
   }
   const label = n => n.textContent.trim().replace(/\s+/g, " ").slice(0, 80);
@@ -282,6 +284,10 @@ LAYOUT = r"""
     pageScrolls: document.documentElement.scrollWidth >
                  document.documentElement.clientWidth + 1,
     tooWide: wide("article div.math, article div.math mjx-container"),
+    // a table wider than the column it sits in (its container scrolls)
+    wideTables: Array.from(document.querySelectorAll("article table"))
+      .filter(t => t.getBoundingClientRect().width >
+                   t.parentElement.clientWidth + 1).map(label),
     placeholders: placeholders,
   };
 })
@@ -669,6 +675,12 @@ def test_no_equation_clipped_at_phone_width(book, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_no_table_wider_than_a_phone(book, page):
+    # At 390 px a table's last column would be cut at the screen's edge.
+    assert _phone(book, page)["wideTables"] == []
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_no_output_or_code_scrolls_sideways(book, page):
     # At 1280 px: a wide result becomes a table, a long line is wrapped.
     seen = book.visit(page)
@@ -689,5 +701,6 @@ def test_the_layout_checks_fail_on_broken_copies(book):
         broken = book.broken_layout(page, width)
         assert len(broken["scrolls"]) > len(clean["scrolls"])
         assert len(broken["tooWide"]) > len(clean["tooWide"])
+        assert len(broken["wideTables"]) > len(clean["wideTables"])
         assert broken["placeholders"][len(clean["placeholders"]):] == [
             "both get LM_EPOCHS epochs {glue:text}"]
