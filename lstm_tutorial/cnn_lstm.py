@@ -235,13 +235,16 @@ NAMES = {"yesterday": "same time yesterday", "last_week":
          "same time last week", "linear": "linear regression",
          "lstm": "LSTM", "cnn_lstm": "CNN-LSTM"}
 # (a, b, ratio, split): the RMSE of a is at most ratio times b's
+# The two comparisons with the LSTM say only who wins (ratio 1): their
+# ratios of 0.8 and 0.5, set on runs capped at 700 steps, held on 7 and
+# 2 of 10 seeds once the runs were stopped on the validation weeks.
 CLAIMS_RMSE = (("cnn_lstm", "yesterday", 0.5, "test"),
-               ("cnn_lstm", "lstm", 0.8, "test"),
+               ("cnn_lstm", "lstm", 1.0, "test"),
                ("linear", "cnn_lstm", 0.75, "test"),
                ("last_week", "cnn_lstm", 0.8, "test"),
-               ("linear", "lstm", 0.5, "test"),
+               ("linear", "lstm", 1.0, "test"),
                ("cnn_lstm", "linear", 1.0, "val"))
-BOUNDS = (0.7, 0.5, 0.7, 0.7, 0.7, 0.7)
+BOUNDS = (0.7, 0.7, 0.7, 0.7, 0.7, 0.7)
 KIM_CHO = {("cnn_lstm", "lstm"): "Kim & Cho (2019), Table 7, minutely: "
            "CNN-LSTM 0.6114 kW, LSTM 0.8649",
            ("linear", "cnn_lstm"): "Kim & Cho (2019), Table 7: CNN-LSTM "
