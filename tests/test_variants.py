@@ -55,15 +55,22 @@ def _sigmoid(z):
     return 1 / (1 + onp.exp(-z))
 
 
+def _one_step(fused, scale=1.0):
+    """One step of ``fused`` from a random input and state (seed 3): the
+    input, the state, the new state and the four gates' net inputs."""
+    W_x, W_h, b = (a.asnumpy() for a in fused.fused_weights())
+    device.seed(3)
+    X, H0, C0 = (onp.random.normal(0, scale, s).astype(onp.float32)
+                 for s in ((B, D), (B, H), (B, H)))
+    H1, C1 = fused.step(np.array(X), (np.array(H0), np.array(C0)))
+    gates = onp.split(X @ W_x + H0 @ W_h + b, 4, axis=1)
+    return X, H0, C0, H1, C1, gates
+
+
 @pytest.mark.parametrize("name", sorted(V.VARIANTS))
 def test_each_switch_is_its_equation(name):
     fused = _fused(V.VARIANTS[name])
-    W_x, W_h, b = (a.asnumpy() for a in fused.fused_weights())
-    device.seed(3)
-    X, H0, C0 = (onp.random.normal(0, 1, s).astype(onp.float32)
-                 for s in ((B, D), (B, H), (B, H)))
-    H1, C1 = fused.step(np.array(X), (np.array(H0), np.array(C0)))
-    i, f, c, o = onp.split(X @ W_x + H0 @ W_h + b, 4, axis=1)
+    X, H0, C0, H1, C1, (i, f, c, o) = _one_step(fused)
     if name == "PH":
         p = {g: getattr(fused, f"p_{g}").data().asnumpy() for g in "ifo"}
         i, f = i + C0 * p["i"], f + C0 * p["f"]
@@ -237,12 +244,7 @@ def test_clipped_cell_is_its_equation_and_its_fast_path():
     device.seed(1)
     fused = V.ClippedFused(D, H, sigma=0.8)
     fused.initialize()
-    W_x, W_h, b = (a.asnumpy() for a in fused.fused_weights())
-    device.seed(3)
-    X, H0, C0 = (onp.random.normal(0, 2, s).astype(onp.float32)
-                 for s in ((B, D), (B, H), (B, H)))
-    H1, C1 = fused.step(np.array(X), (np.array(H0), np.array(C0)))
-    i, f, c, o = onp.split(X @ W_x + H0 @ W_h + b, 4, axis=1)
+    X, H0, C0, H1, C1, (i, f, c, o) = _one_step(fused, scale=2.0)
     C = _sigmoid(f) * C0 + _sigmoid(i) * onp.tanh(c)
     assert (abs(C) > 1).any()  # the clip is exercised
     onp.testing.assert_allclose(C1.asnumpy(), C, rtol=1e-5, atol=1e-6)
