@@ -24,8 +24,13 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 # Every notebook of the book (tests/notebook_checks.py checks the same set).
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
+# The chapters run two at a time (pytest-xdist; NB_JOBS=1 for one), each
+# notebook whole in one worker and its own kernel of one thread, so the
+# outputs are the same as one at a time.
+NB_JOBS ?= 2
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=600 \
-	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
+	-n $(NB_JOBS) --dist loadfile
 
 .PHONY: env book test test-package test-notebooks test-book test-browser \
 	test-gpu lint experiments bench lock execute clean distclean FORCE
