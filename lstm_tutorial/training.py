@@ -25,6 +25,7 @@ import mxnet as mx
 from mxnet import autograd, gluon, np, npx
 
 from . import device as _device
+from .layers import check_count
 from .source import checked_by
 
 
@@ -52,13 +53,6 @@ def _check_positive(name, value, allow_none=False):
     if not (_is_real(value) and math.isfinite(value) and value > 0):
         expected = "positive number" + (" or None" if allow_none else "")
         raise ValueError(f"{name} must be a {expected}, got {value!r}")
-
-
-def _check_count(name, value):
-    """``value`` is a positive integer (Python's or NumPy's)."""
-    if not (isinstance(value, numbers.Integral)
-            and not isinstance(value, bool) and value > 0):
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def _safe_exp(x):
@@ -124,7 +118,7 @@ def _check_train(net, batches, objective, trainer, theta=1.0,
                  evaluate=None, eval_every=None, *args, **kwargs):
     _check_positive("theta", theta, allow_none=True)
     if evaluate is not None and eval_every is not None:
-        _check_count("eval_every", eval_every)
+        check_count("eval_every", eval_every)
 
 
 @checked_by(_check_train)
@@ -241,7 +235,7 @@ def perplexity(net, data_iter):
 def train_language_model(net, train_iter, val_iter, num_epochs, lr,
                          theta=1.0, optimizer="adam"):
     """Train a character LM; one row per epoch with train and val ppl."""
-    _check_count("num_epochs", num_epochs)
+    check_count("num_epochs", num_epochs)
     _check_positive("theta", theta, allow_none=True)
     trainer = make_trainer(net, lr, optimizer)
     objective = LanguageModelObjective(
@@ -263,10 +257,7 @@ def train_language_model(net, train_iter, val_iter, num_epochs, lr,
 
 
 def _check_prefix(prefix, num_preds, net, vocab, ctx=None):
-    if not (isinstance(num_preds, numbers.Integral)
-            and not isinstance(num_preds, bool) and num_preds >= 0):
-        raise ValueError(f"num_preds must be an int >= 0, got "
-                         f"{num_preds!r}")
+    check_count("num_preds", num_preds, low=0)
     if not isinstance(prefix, str) or not prefix:
         raise ValueError(f"prefix must hold at least one character (a "
                          f"str), got {prefix!r}")

@@ -404,15 +404,8 @@ class Book:
         key = ("phone", page)
         if key in self.results:
             return self.results[key]
-        browser = self.browser
         try:
-            self._viewport(height, width, mobile=True)
-            browser.events.clear()
-            self.call("Page.navigate", {"url": f"{self.origin}/{page}"})
-            assert browser.wait_until(
-                lambda: _count(browser.events, "Page.loadEventFired") > 0,
-                PAGE_TIMEOUT), f"{page} did not load in {PAGE_TIMEOUT} s"
-            browser.settle()
+            self._load(page, width, height, mobile=True)
             seen = self.layout()
         except BaseException:
             self._viewport(HEIGHT)
@@ -426,16 +419,21 @@ class Book:
         """LAYOUT's findings on ``page`` at ``width`` after injecting one
         problem of each kind (the page is reloaded by the next visit)."""
         try:
-            self._viewport(HEIGHT, width, mobile=width < 600)
-            self.browser.events.clear()
-            self.call("Page.navigate", {"url": f"{self.origin}/{page}"})
-            assert self.browser.wait_until(
-                lambda: _count(self.browser.events,
-                               "Page.loadEventFired") > 0, PAGE_TIMEOUT)
-            self.browser.settle()
+            self._load(page, width, HEIGHT, mobile=width < 600)
             return self.layout(inject=True)
         finally:
             self._viewport(HEIGHT)
+
+    def _load(self, page, width, height, mobile):
+        """Load ``page`` in a viewport of ``width`` x ``height``."""
+        browser = self.browser
+        self._viewport(height, width, mobile)
+        browser.events.clear()
+        self.call("Page.navigate", {"url": f"{self.origin}/{page}"})
+        assert browser.wait_until(
+            lambda: _count(browser.events, "Page.loadEventFired") > 0,
+            PAGE_TIMEOUT), f"{page} did not load in {PAGE_TIMEOUT} s"
+        browser.settle()
 
     def close(self):
         self.browser.close()
