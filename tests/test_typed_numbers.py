@@ -13,11 +13,9 @@ import typed_numbers
 
 from notebook_checks import chapters, load
 
-PAGES = chapters() + [typed_numbers.ROOT / "book" / page
-                      for page in typed_numbers.PAGES]
 
-
-@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", typed_numbers.scanned(),
+                         ids=lambda p: p.name)
 def test_no_number_typed_by_hand(path):
     left, stale = typed_numbers.typed(typed_numbers.read(path),
                                       typed_numbers.ledger(path.stem))

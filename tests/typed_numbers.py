@@ -51,6 +51,13 @@ GLUE_USE = re.compile(r"\{glue(?::\w+)?\}`([^`]+)`")
 PAGES = ("intro.md",)  # Markdown pages with results quoted in their text
 
 
+def scanned():
+    """What is scanned: the chapters, then the Markdown ``PAGES``."""
+    book = ROOT / "book"
+    return (sorted(book.glob("[0-9][0-9]_*.ipynb"))
+            + [book / page for page in PAGES])
+
+
 def read(path):
     """A chapter notebook, or a Markdown page as a one-cell notebook."""
     path = Path(path)
@@ -151,8 +158,7 @@ END = "<!-- numbers: end -->"
 def table(paths=None):
     """Per chapter: glued values, numbers the ledger keeps (by category),
     numbers left typed; the Markdown table of ``book/testing.md``."""
-    paths = paths or (sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-                      + [ROOT / "book" / page for page in PAGES])
+    paths = paths or scanned()
     rows = ["| chapter | glued values | quoted from papers | facts | "
             "definitions | typed results |", "|---|---|---|---|---|---|"]
     for path in map(Path, paths):
@@ -170,8 +176,7 @@ def table(paths=None):
 
 
 def main(paths):
-    paths = paths or (sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
-                      + [ROOT / "book" / page for page in PAGES])
+    paths = paths or scanned()
     total = 0
     for path in map(Path, paths):
         nb = read(path)
