@@ -22,6 +22,7 @@ copied weights, the masking, bad input and the stored results.
 """
 
 import math
+import numbers
 
 from mxnet import gluon, init, np, npx
 from mxnet.gluon import nn
@@ -88,9 +89,16 @@ def _check_dot(net, queries, keys, values, valid_lens=None):
                   queries.ctx)
 
 
+def _check_sizes(net, query_size, key_size, num_hiddens):
+    for name, value in (("query_size", query_size), ("key_size", key_size),
+                        ("num_hiddens", num_hiddens)):
+        layers.check_count(name, value)
+
+
 class AdditiveAttention(gluon.Block):
     """a(q, k) = tanh(q W_q + k W_k) w_v, for row vectors q and k."""
 
+    @checked_by(_check_sizes)
     def __init__(self, query_size, key_size, num_hiddens):
         super().__init__()
         self.query_size, self.key_size = query_size, key_size
@@ -198,6 +206,30 @@ class Decoder(gluon.Block):
         return np.stack(logits)
 
 
+def _vocab_sizes(net):
+    return (net.encoder.embedding.weight.shape[0],
+            net.decoder.embedding.weight.shape[0])
+
+
+def _check_pair(net, X, Y_in):
+    source, target = _vocab_sizes(net)
+    layers.check_tokens("X", X, source)
+    layers.check_tokens("Y_in", Y_in, target)
+    if X.shape[0] != Y_in.shape[0]:
+        raise ValueError(f"X and Y_in must have one batch size, got "
+                         f"{X.shape[0]} and {Y_in.shape[0]}")
+
+
+def _check_predict(net, X, num_steps, bos):
+    source, target = _vocab_sizes(net)
+    layers.check_tokens("X", X, source)
+    layers.check_count("num_steps", num_steps)
+    if (isinstance(bos, bool) or not isinstance(bos, numbers.Integral)
+            or not 0 <= bos < target):
+        raise ValueError(f"bos must be a token index 0 to {target - 1}, "
+                         f"got {bos!r}")
+
+
 class Seq2Seq(gluon.Block):
     """Encoder and decoder; the decoder starts from the encoder's state."""
 
@@ -205,11 +237,13 @@ class Seq2Seq(gluon.Block):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
+    @checked_by(_check_pair)
     def forward(self, X, Y_in):
         """Source (B, T), decoder inputs (B, T') -> logits (T', B, V)."""
         H, final = self.encoder(X)
         return self.decoder(Y_in, H, final)
 
+    @checked_by(_check_predict)
     def predict(self, X, num_steps, bos):
         """Greedy decoding: tokens (B, num_steps), weights (B, T', T)."""
         H, final = self.encoder(X)

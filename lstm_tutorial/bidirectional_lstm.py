@@ -128,8 +128,9 @@ class BiLSTMScratch(Bidirectional):
                          Layer(num_inputs, num_hiddens, sigma, forget_bias))
 
 
-def _check_radius(net, num_inputs, radius, *args, **kwargs):
+def _check_radius(net, num_inputs, radius, num_hiddens, sigma=0.01):
     layers.check_count("radius", radius, low=0)
+    layers.check_scale("sigma", sigma)
 
 
 class WindowMLP(layers.Recurrent):

@@ -25,7 +25,8 @@ from . import cnn_lstm_tasks as tasks
 from . import device, forget_gate, layers, training
 from .source import checked_by
 
-__all__ = ["conv_front", "Forecaster", "forecaster", "snapshot", "restore",
+__all__ = ["conv_front", "front_length", "Forecaster", "forecaster",
+           "snapshot", "restore",
            "fit", "forecast", "baselines", "curves", "run_demand",
            "EXPERIMENTS", "KINDS", "TRAIN", "MODELS", "NAMES", "CLAIMS",
            "CLAIMS_RMSE", "claims_demand"]
@@ -46,11 +47,42 @@ def conv_front(channels=64, kernel=3):
     return front
 
 
+def front_length(front, window):
+    """The number of steps ``front`` makes of ``window`` (0: too short).
+
+    Each convolution and pooling of the front (gluon's ``Conv1D`` and
+    ``MaxPool1D``/``AvgPool1D``) maps a length n to
+    floor((n + 2 pad - dilate (kernel - 1) - 1) / stride) + 1; anything
+    else keeps the length.
+    """
+    n = window
+    for block in front._children.values():
+        kwargs = getattr(block, "_kwargs", {})
+        if "kernel" not in kwargs or kwargs.get("global_pool"):
+            continue
+        (k,), (s,), (p,) = kwargs["kernel"], kwargs["stride"], kwargs["pad"]
+        (d,) = kwargs.get("dilate", (1,))
+        span = n + 2 * p - d * (k - 1) - 1
+        if span < 0:
+            return 0
+        n = (-(-span // s) if kwargs.get("pooling_convention") == "full"
+             else span // s) + 1
+    return n
+
+
 def _check_window(net, X):
-    if X.ndim != 2:
+    layers.check_np_array("X", X)
+    if X.ndim != 2 or 0 in X.shape:
         raise ValueError(f"X must be (batch_size, window), got shape "
                          f"{X.shape}")
     device.check_context("X", X, _ctx(net))
+    if net.front is not None and front_length(net.front, X.shape[1]) < 1:
+        shortest = next(w for w in range(1, 1 << 20)
+                        if front_length(net.front, w) >= 1)
+        raise ValueError(
+            f"X's window must be at least {shortest} steps for this "
+            f"convolutional front (its convolutions and poolings shorten "
+            f"the sequence), got {X.shape[1]}")
 
 
 class Forecaster(gluon.Block):

@@ -478,6 +478,10 @@ def main(argv=None):
                         args.replace, args.engine, args.scheduler)
     except ValueError as exc:
         parser.error(str(exc))
+    except OSError as exc:  # a full disk or a folder gone: what is kept
+        parser.exit(1, f"{parser.prog}: error: {exc}; every results file "
+                    "is written whole or not at all, so the stored seeds "
+                    "are as they were before this write\n")
     return 0
 
 

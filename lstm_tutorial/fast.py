@@ -36,13 +36,24 @@ argument of that name.
 import numpy as onp
 from mxnet import gluon, init
 
-__all__ = ["Unrolled", "gate"]
+__all__ = ["Unrolled", "gate", "stop_gradient"]
 
 
 def gate(ops, block, k, num_hiddens):
     """Columns ``k * H`` to ``(k + 1) * H`` of a (batch, kH) gate block."""
     return ops.npx.slice(block, begin=(None, k * num_hiddens),
                          end=(None, (k + 1) * num_hiddens))
+
+
+def stop_gradient(ops, X):
+    """``X`` as a constant to the backward pass, imperative or traced
+    (numpy-mode symbols have no ``detach``; the legacy ``BlockGrad``
+    does it)."""
+    from mxnet import sym
+
+    if isinstance(X, sym.Symbol):
+        return sym.BlockGrad(X.as_nd_ndarray()).as_np_ndarray()
+    return X.detach()
 
 
 class Unrolled:
@@ -92,6 +103,7 @@ class _Graph(gluon.HybridBlock):
         # The layer's prefix and parameter dict: the same Parameters.
         super().__init__(prefix=layer.prefix, params=layer.params)
         self.num_steps, self.cell = num_steps, layer.cell
+        self.truncated = layer.truncated
         self.num_hiddens, self.width = layer.num_hiddens, layer.W_h.shape[1]
         for name in layer._reg_params:  # W_x, W_h, b and any others
             setattr(self, name, self.params.get(name))
@@ -105,7 +117,9 @@ class _Graph(gluon.HybridBlock):
         for X_t in ops.np.split(X, self.num_steps, axis=0):
             XW_t = ops.npx.fully_connected(X_t.squeeze(axis=0), W_xT, b,
                                            num_hidden=self.width)
-            HW_t = ops.npx.fully_connected(state[0], W_hT, no_bias=True,
+            H_prev = (stop_gradient(ops, state[0]) if self.truncated
+                      else state[0])
+            HW_t = ops.npx.fully_connected(H_prev, W_hT, no_bias=True,
                                            num_hidden=self.width)
             block = XW_t + HW_t  # (batch_size, kH)
             gates = [gate(ops, block, j, H) for j in range(k)]

@@ -53,9 +53,7 @@ class ModernLSTM(layers.Gated):
         super().__init__(num_inputs, num_hiddens)
         for name, value in (("forget_bias", forget_bias),
                             ("input_gate_bias", input_gate_bias)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name} must be a number, got "
-                                f"{type(value).__name__}")
+            layers.check_real(name, value)
         self.biases = {"i": float(input_gate_bias), "f": float(forget_bias),
                        "c": 0.0, "o": 0.0}
 

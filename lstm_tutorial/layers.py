@@ -31,6 +31,7 @@ traces the loop into a graph). Checked by ``tests/test_layers.py``,
 for every layer of the package.
 """
 
+import math
 import numbers
 
 import numpy as onp
@@ -40,7 +41,7 @@ from . import device
 from .source import checked_by
 
 __all__ = ["DTYPE", "check_count", "check_sizes", "check_dtype",
-           "check_np_array",
+           "check_np_array", "check_real", "check_scale", "check_tokens",
            "check_sequence", "check_state", "check_lengths", "check_gated",
            "Recurrent", "Gated", "Readable", "Fused", "GluonLayer", "blank",
            "copy_weights", "gluon_params"]
@@ -55,6 +56,48 @@ def check_count(name, value, low=1):
             or value < low):
         what = "a positive int" if low == 1 else f"an int >= {low}"
         raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+def check_real(name, value):
+    """Check ``value`` is a finite real number (a bool is not)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def check_scale(name, value):
+    """Check ``value`` is a positive finite number: a standard deviation."""
+    check_real(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number (the standard "
+                         f"deviation of the initial weights), got {value!r}")
+
+
+def check_tokens(name, X, vocab_size, ndim=2):
+    """Check ``X`` holds token indices 0 .. vocab_size - 1, ``ndim`` axes.
+
+    An index outside the vocabulary is no error to MXNet: ``one_hot``
+    gives a zero row and ``Embedding`` clips it, so the model answers for
+    a token that does not exist. A float index is truncated the same way.
+    """
+    check_np_array(name, X)
+    if X.ndim != ndim or 0 in X.shape:
+        axes = "(batch_size, num_steps)" if ndim == 2 else f"{ndim} axes"
+        raise ValueError(f"{name} must be token indices of shape {axes}, "
+                         f"got {X.shape}")
+    values = X.asnumpy()
+    bad = (values < 0) | (values >= vocab_size)
+    if values.dtype.kind == "f":
+        bad |= ~onp.isfinite(values) | (values != onp.floor(values))
+    if bad.any():
+        first = values[bad].flat[0]  # a NumPy scalar: float32 prints 1.7
+        if float(first).is_integer():
+            first = int(first)  # 7.0 is shown as 7
+        raise ValueError(
+            f"{name} must hold token indices, integers 0 to "
+            f"{vocab_size - 1} (a vocabulary of {vocab_size}), got "
+            f"{str(first)} ({int(bad.sum())} of {values.size} entries are "
+            "not)")
 
 
 def check_sizes(num_inputs, num_hiddens):
@@ -191,6 +234,12 @@ class Gated(Recurrent):
     # Gluon adds two biases; ours is one: the twin trains i2h_bias only,
     # so that a step on the operator is a step on our cell.
     GLUON_FROZEN = ("h2h_bias",)
+    # Hochreiter & Schmidhuber's truncated gradient (chapter 8): with
+    # ``truncated`` set, H_{t-1} in the gates' recurrent products is a
+    # constant to the backward pass; only the cell state carries error
+    # back in time. The forward pass is unchanged. A layer that offers it
+    # sets it in its constructor; ``Fused`` and ``fast`` honour it.
+    truncated = False
 
     def fused_weights(self):
         """``(W_x, W_h, b)``: the gates side by side, in ``GATES`` order."""
@@ -256,6 +305,8 @@ class Readable(Gated):
 
     def gate_params(self, g, sigma, bias=0.0):
         """Parameters W_xg (num_inputs, H), W_hg (H, H) and b_g (H,)."""
+        check_scale("sigma", sigma)
+        check_real(f"the bias of gate {g}", bias)
         d, h = self.num_inputs, self.num_hiddens
         return (self.params.get(f"W_x{g}", shape=(d, h),
                                 init=init.Normal(sigma)),
@@ -287,6 +338,9 @@ class Fused(Gated):
 
     def fused_params(self, sigma, biases):
         """W_x, W_h ~ N(0, sigma^2) and b, ``biases[g]`` on gate g's block."""
+        check_scale("sigma", sigma)
+        for g, value in biases.items():
+            check_real(f"the bias of gate {g}", value)
         width, h = len(self.GATES) * self.num_hiddens, self.num_hiddens
         bias = [float(biases.get(g, 0.0)) for g in self.GATES
                 for _ in range(h)]
@@ -312,7 +366,8 @@ class Fused(Gated):
 
     def step_from(self, XW_t, state):
         """One step from XW_t = X_t W_x + b, (batch_size, kH)."""
-        gates = XW_t + np.dot(state[0], self.W_h.data(XW_t.ctx))
+        H = state[0].detach() if self.truncated else state[0]
+        gates = XW_t + np.dot(H, self.W_h.data(XW_t.ctx))
         return self.cell(nd, np.split(gates, len(self.GATES), axis=1),
                          state)
 

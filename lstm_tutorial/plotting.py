@@ -59,16 +59,93 @@ def setup_notebook():
     """House style plus SVG output for inline figures (call once).
 
     The inline backend is activated first: activated later (lazily, at the
-    first figure) it would reset the output format to PNG.
+    first figure) it would reset the output format to PNG. Each SVG
+    carries ``figure_digest`` in its metadata (``<dc:description>``): nbval
+    masks the SVG's coordinates, and compares the digest of the data.
     """
     from IPython import get_ipython  # only inside Jupyter
+    from matplotlib.figure import Figure
     from matplotlib_inline import backend_inline
 
     shell = get_ipython()
     if shell is not None:
         shell.run_line_magic("matplotlib", "inline")
     backend_inline.set_matplotlib_formats("svg")
+    if shell is not None:
+        shell.display_formatter.formatters["image/svg+xml"].for_type(
+            Figure, svg)
     use_style()
+
+
+def svg(fig):
+    """``fig`` as SVG text, its data's digest in the metadata (or None
+    for a figure with nothing drawn, as IPython's own formatter)."""
+    from IPython.core.pylabtools import print_figure
+
+    return print_figure(fig, "svg", bbox_inches="tight",
+                        metadata={"Description": figure_digest(fig)})
+
+
+def _numbers(values):
+    import numpy as onp
+
+    array = onp.ma.asarray(values, dtype=float)
+    return onp.ma.filled(array, onp.nan).ravel()
+
+
+def figure_data(fig):
+    """Every number ``fig`` draws, in drawing order: ``(kind, array)``.
+
+    Per axes: its limits, then the lines' points, the collections'
+    offsets and paths (scatter, ``fill_between``, line collections) and
+    colour arrays (``pcolormesh``), the patches' outlines in data
+    coordinates (bars, boxes), the images' pixels and extents, and the
+    texts' positions. Arrows are left out: their paths are drawn in
+    display coordinates, and they carry no data.
+    """
+    from matplotlib.patches import ConnectionPatch, FancyArrowPatch
+
+    for ax in fig.axes:
+        yield "limits", _numbers(ax.get_xlim() + ax.get_ylim())
+        for line in ax.lines:
+            yield "line", _numbers(line.get_xydata())
+        for collection in ax.collections:
+            yield "offsets", _numbers(collection.get_offsets())
+            for path in collection.get_paths():
+                yield "path", _numbers(path.vertices)
+            if collection.get_array() is not None:
+                yield "colours", _numbers(collection.get_array())
+        for patch in ax.patches:
+            if isinstance(patch, (FancyArrowPatch, ConnectionPatch)):
+                continue
+            outline = patch.get_patch_transform().transform(
+                patch.get_path().vertices)
+            yield "patch", _numbers(outline)
+        for image in ax.images:
+            yield "image", _numbers(image.get_array())
+            yield "extent", _numbers(image.get_extent())
+        for text in ax.texts:
+            yield "text", _numbers(text.get_position())
+
+
+def figure_digest(fig, digits=3):
+    """One line naming ``fig``'s data: counts, and a hash of every number
+    it draws rounded to ``digits`` significant digits.
+
+    A curve that moves by more than its rounding changes the hash, while
+    text in the SVG (labels, ticks, legends) is compared as it is.
+    """
+    import hashlib
+
+    sha, artists, count = hashlib.sha1(), 0, 0
+    for kind, values in figure_data(fig):
+        artists += kind != "limits"
+        count += values.size
+        sha.update(f"{kind}:{values.size}:".encode())
+        sha.update(" ".join(f"{v:.{digits}g}" for v in values).encode())
+    return (f"figure data: {len(fig.axes)} axes, {artists} artists, "
+            f"{count} numbers; sha1 at {digits} significant digits "
+            f"{sha.hexdigest()[:16]}")
 
 
 def color(model):

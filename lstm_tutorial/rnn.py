@@ -39,9 +39,7 @@ class RNNScratch(layers.Readable):
 
 
 def _check_tokens(net, X, state=None):
-    if X.ndim != 2:
-        raise ValueError("X must be token indices of shape (batch_size, "
-                         f"num_steps), got {X.shape}")
+    layers.check_tokens("X", X, net.vocab_size)
 
 
 class RNNLMScratch(gluon.Block):
@@ -50,6 +48,8 @@ class RNNLMScratch(gluon.Block):
     def __init__(self, rnn, vocab_size, sigma=0.01):
         super().__init__()
         self.rnn, self.vocab_size = rnn, vocab_size
+        layers.check_count("vocab_size", vocab_size)
+        layers.check_scale("sigma", sigma)
         if rnn.num_inputs != vocab_size:
             raise ValueError(f"rnn.num_inputs ({rnn.num_inputs}) must equal "
                              f"vocab_size ({vocab_size}) for one-hot inputs")
@@ -73,6 +73,15 @@ class RNNLMScratch(gluon.Block):
         return self.output_layer(outputs), state  # (num_steps, batch, V)
 
 
+def _check_token_pair(lm, X, Y):
+    layers.check_tokens("X", X, lm.vocab_size)
+    layers.check_tokens("Y", Y, lm.vocab_size)
+    if X.shape != Y.shape:
+        raise ValueError(f"X and Y must have one shape (batch_size, "
+                         f"num_steps), got {X.shape} and {Y.shape}")
+
+
+@checked_by(_check_token_pair)
 def state_gradient_norms(lm, X, Y):
     """Norms ||dL/dH_t|| for t = 1..T, with the loss at the last step only.
 

@@ -102,13 +102,24 @@ def checked_by(check):
     names its check in this one line, and the check (a helper that raises
     on bad arguments, as the layer protocol's ``start`` does) stays out of
     the listing. ``show(f)`` shows ``f`` as written, with this line.
+
+    A check that returns a dict passes those arguments instead: the way a
+    check wraps a callable argument to check what it returns (``train``'s
+    objective must return a scalar loss) without a line in the listing.
     """
     import functools
+    import inspect
 
     def decorate(function):
+        signature = inspect.signature(function)
+
         @functools.wraps(function)
         def run(*args, **kwargs):
-            check(*args, **kwargs)
+            replaced = check(*args, **kwargs)
+            if replaced:
+                bound = signature.bind(*args, **kwargs)
+                bound.arguments.update(replaced)
+                args, kwargs = bound.args, bound.kwargs
             return function(*args, **kwargs)
         return run
     return decorate

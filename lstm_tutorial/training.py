@@ -20,8 +20,10 @@ so the book has its own (MXNet 1.9.1). Checked by
 
 import math
 import numbers
+import re
 
 import mxnet as mx
+import numpy as onp
 from mxnet import autograd, gluon, np, npx
 
 from . import device as _device
@@ -114,11 +116,37 @@ class History:
         return next((s for s, v in zip(xs, values) if v >= threshold), None)
 
 
+def _scalar_loss(objective):
+    """``objective``, with what it returns checked: one number to minimise.
+
+    A loss of one value per example would backpropagate (MXNet sums it)
+    and then fail on ``float(loss)``; a number without a graph would fail
+    on ``backward``. Both are refused before the backward pass.
+    """
+    def checked(net, batch):
+        loss = objective(net, batch)
+        if not isinstance(loss, np.ndarray):
+            raise TypeError(
+                f"objective must return an mxnet.np array (the loss, "
+                f"computed under autograd.record()), got "
+                f"{type(loss).__name__}")
+        if loss.size != 1:
+            raise ValueError(
+                f"objective must return a scalar loss (the mean over the "
+                f"batch: did it forget .mean()?), got shape {loss.shape}")
+        return loss
+    return checked
+
+
 def _check_train(net, batches, objective, trainer, theta=1.0,
                  evaluate=None, eval_every=None, *args, **kwargs):
     _check_positive("theta", theta, allow_none=True)
     if evaluate is not None and eval_every is not None:
         check_count("eval_every", eval_every)
+    if not callable(objective):
+        raise TypeError(f"objective must be a callable objective(net, "
+                        f"batch), got {type(objective).__name__}")
+    return {"objective": _scalar_loss(objective)}
 
 
 @checked_by(_check_train)
@@ -265,6 +293,21 @@ def _check_prefix(prefix, num_preds, net, vocab, ctx=None):
     if unknown:
         raise ValueError(f"prefix has characters not in the vocabulary: "
                          f"{unknown}")
+    check_finite_weights("net", net)
+
+
+def check_finite_weights(name, net):
+    """Refuse a net whose weights hold NaN or inf (training diverged):
+    its logits are NaN and argmax would answer token 0 without a word."""
+    for key, p in net.collect_params().items():
+        values = p.data(p.list_ctx()[0]).asnumpy()
+        bad = int((~onp.isfinite(values)).sum())
+        if bad:
+            raise ValueError(
+                f"{name} has weights that are not finite "
+                f"({re.split(r'[0-9]_', key)[-1]}: {bad} of "
+                f"{values.size} are NaN or inf): training diverged; train "
+                "it again with a smaller lr or theta")
 
 
 @checked_by(_check_prefix)

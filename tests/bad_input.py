@@ -22,9 +22,19 @@ FOLDER = "<folder>"  # temporary folders, in place of their machine path
 def _cases(tmp):
     import mxnet as mx
     import numpy as onp
-    from mxnet import np
+    from mxnet import np, npx
 
-    from lstm_tutorial import data, device, experiments, rnn, training
+    from lstm_tutorial import (
+        attention,
+        cnn_lstm,
+        data,
+        device,
+        experiments,
+        forget_gate,
+        lstm,
+        rnn,
+        training,
+    )
 
     layer = rnn.RNNScratch(4, 3)
     layer.initialize(ctx=mx.cpu())
@@ -34,6 +44,18 @@ def _cases(tmp):
     lm = rnn.RNNLMScratch(rnn.RNNScratch(5, 3), 5)
     lm.initialize(ctx=mx.cpu())
     vocab = data.Vocab(list("abcd"))
+    diverged = rnn.RNNLMScratch(rnn.RNNScratch(5, 3), 5)
+    diverged.initialize(ctx=mx.cpu())
+    diverged.W_hq.set_data(np.full(diverged.W_hq.shape, math.nan))
+    batches = [(np.zeros((2, 5), dtype="int32"),) * 2]
+
+    def per_example(net, batch):  # forgets .mean()
+        logits, _ = net(batch[0])
+        return -npx.pick(npx.log_softmax(logits), batch[1].T)
+
+    seq2seq = attention.seq2seq("additive", 0, ctx=mx.cpu())
+    tokens = np.zeros((2, 5), dtype="int32")
+    forecaster = cnn_lstm.forecaster("cnn_lstm", 0, ctx=mx.cpu())
     (tmp / "results.json").write_text("{}")
     empty = tmp / "empty"
     empty.mkdir()
@@ -59,6 +81,12 @@ def _cases(tmp):
          lambda: rnn.RNNScratch(4, True)),
         ("layers", "a size of 0", "num_inputs",
          lambda: rnn.RNNScratch(0, 3)),
+        ("layers", "a sigma of -1", "sigma",
+         lambda: rnn.RNNScratch(4, 3, sigma=-1)),
+        ("layers", "a forget_bias of nan", "forget_bias",
+         lambda: forget_gate.LSTMScratch(4, 3, forget_bias=math.nan)),
+        ("layers", "an input_gate_bias of inf", "input_gate_bias",
+         lambda: lstm.LSTM1997Fused(4, 3, input_gate_bias=math.inf)),
         ("layers", "a NumPy array as input", "inputs",
          lambda: layer(onp.zeros((2, 1, 4), "float32"))),
         ("layers", "a legacy mx.nd array as input", "inputs",
@@ -71,6 +99,21 @@ def _cases(tmp):
          lambda: layer(X, np.zeros((1, 3)))),
         ("layers", "a state of the wrong batch size", "state H",
          lambda: layer(X, (np.zeros((2, 3)),))),
+        ("models", "token 7 with a vocabulary of 5", "X",
+         lambda: lm(np.full((2, 5), 7, dtype="int32"))),
+        ("models", "token -1", "X",
+         lambda: lm(np.full((2, 5), -1, dtype="int32"))),
+        ("models", "token 1.7", "X", lambda: lm(np.full((2, 5), 1.7))),
+        ("models", "a seq2seq source token outside its vocabulary", "X",
+         lambda: seq2seq(tokens + 100, tokens)),
+        ("models", "AdditiveAttention(0, 4, 4)", "query_size",
+         lambda: attention.AdditiveAttention(0, 4, 4)),
+        ("models", "AdditiveAttention(4, -2, 4)", "key_size",
+         lambda: attention.AdditiveAttention(4, -2, 4)),
+        ("models", "AdditiveAttention(4, 4, 2.5)", "num_hiddens",
+         lambda: attention.AdditiveAttention(4, 4, 2.5)),
+        ("models", "a CNN-LSTM window shorter than its front needs",
+         "window", lambda: forecaster(np.zeros((2, 3)))),
         ("devices", "an unknown device name", "device name",
          lambda: device.device("tpu")),
         ("devices", "initialize on a GPU that is not there", "ctx",
@@ -84,6 +127,8 @@ def _cases(tmp):
          lambda: training.fit(layer, [], None, 0.1, theta="1")),
         ("training", "an unknown optimizer", "optimizer",
          lambda: training.fit(layer, [], None, 0.1, optimizer="adamw2")),
+        ("training", "an objective that forgets .mean()", "objective",
+         lambda: training.fit(lm, batches, per_example, 0.1)),
         ("training", "1.5 epochs", "num_epochs",
          lambda: training.train_language_model(lm, loader, loader, 1.5,
                                                0.1)),
@@ -93,6 +138,8 @@ def _cases(tmp):
          "num_preds", lambda: training.predict("ab", -2, lm, vocab)),
         ("training", "a prefix with unknown characters", "prefix",
          lambda: training.predict("az", 3, lm, vocab)),
+        ("training", "predicting with NaN weights", "net",
+         lambda: training.predict("ab", 3, diverged, vocab)),
         ("data", "a corpus of characters", "corpus",
          lambda: data.SeqDataLoader(list("the time machine" * 10), 2, 5)),
         ("data", "token indices of 2**40 + 7", "corpus",

@@ -38,6 +38,18 @@ def sleepy(seed):
     return {"seed": seed}
 
 
+def bulky(seed):
+    """A result of about 40 kB."""
+    return {"values": list(range(8000))}
+
+
+def quick_then_sleepy(seed):
+    """Seed 0 is done at once; every later seed computes for a minute."""
+    if seed:
+        sleepy(seed)
+    return {"seed": seed}
+
+
 def trained(seed):
     """A small LSTM trained for a few Adam steps: numbers that depend on
     the seed, MXNet's kernels and the thread count, as a real run's do."""

@@ -54,7 +54,19 @@ def hygiene_problems(nb):
             problems.append(f"code cell {i + 1} stored an error")
     if cells and not any(c["outputs"] for c in cells):
         problems.append("no code cell has an output: outputs stripped?")
+    for i, cell in enumerate(cells):
+        for output in cell["outputs"]:
+            svg = "".join(output.get("data", {}).get("image/svg+xml", ""))
+            if svg and DIGEST not in svg:
+                problems.append(
+                    f"code cell {i + 1} stored an SVG without its data "
+                    "digest (nbval masks SVG coordinates): draw figures "
+                    "after plotting.setup_notebook()")
     return problems
+
+
+# What plotting.svg writes into every figure's metadata: nbval compares it.
+DIGEST = "<dc:description>figure data: "
 
 
 def _listings(cell):

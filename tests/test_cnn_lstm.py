@@ -1,5 +1,6 @@
 """Chapter 6: the data, windows, baselines, the CNN-LSTM, stored results."""
 
+import mxnet as mx
 import numpy as onp
 import pytest
 from mxnet import np
@@ -253,3 +254,31 @@ def test_claims_can_fail():
     for model, expected in firsts.items():
         assert failing(claims(spoiled(record, worse(model)))) == expected
     assert set().union(*firsts.values()) == set(sentences)
+
+
+@pytest.mark.parametrize("kernel, pad, pool, convention", [
+    (3, 1, 2, "valid"), (2, 0, 2, "valid"), (5, 2, 3, "valid"),
+    (4, 1, 2, "full"), (1, 0, 2, "valid")])
+def test_front_length_is_mxnets(kernel, pad, pool, convention):
+    from mxnet import gluon
+
+    front = gluon.nn.Sequential()
+    for _ in range(2):
+        front.add(gluon.nn.Conv1D(2, kernel, padding=pad, activation="relu"),
+                  gluon.nn.MaxPool1D(pool, ceil_mode=convention == "full"))
+    front.initialize()
+    for window in range(1, 20):
+        n = cl.front_length(front, window)
+        if n < 1:
+            with pytest.raises((mx.base.MXNetError, ValueError)):
+                front(np.zeros((1, 1, window)))
+        else:
+            assert front(np.zeros((1, 1, window))).shape[2] == n, window
+
+
+def test_a_window_too_short_for_the_front_names_the_shortest():
+    net = cl.forecaster("cnn_lstm", 0)
+    with pytest.raises(ValueError, match=r"X's window must be at least 4 "
+                       r"steps .*, got 3"):
+        net(np.zeros((2, 3)))
+    assert net(np.zeros((2, 4))).shape == (2, tasks.CONFIG["horizon"])

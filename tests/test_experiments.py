@@ -223,6 +223,29 @@ def test_new_seeds_are_merged_into_the_stored_record(fake_registry,
     assert experiments.load_results("toy", tmp_path) == record
 
 
+def test_the_command_on_a_subset_of_seeds_keeps_the_others(fake_registry,
+                                                          tmp_path, capsys):
+    """`toy --seeds 0 1` over a three-seed file: seed 2 stays (it was
+    dropped before); `--rerun` computes 0 and 1 again and keeps 2;
+    `--replace` is the one way to keep only the seeds named."""
+    out = ["--out", str(tmp_path), "--jobs", "1"]
+    assert experiments.main(["toy", "--seeds", "0", "1", "2", *out]) == 0
+    def accuracies():
+        record = experiments.load_results("toy", tmp_path)
+        return {k: r["accuracy"] for k, r in record["seeds"].items()}
+
+    stored = accuracies()
+    assert sorted(stored) == ["0", "1", "2"]
+    for flags in ([], ["--rerun"]):
+        assert experiments.main(["toy", "--seeds", "0", "1", *flags,
+                                 *out]) == 0
+        assert accuracies() == stored
+    assert experiments.main(["toy", "--seeds", "0", "1", "--replace",
+                             *out]) == 0
+    assert list(experiments.load_results("toy", tmp_path)["seeds"]) == [
+        "0", "1"]
+
+
 def test_stored_seeds_are_skipped_unless_rerun(fake_registry, tmp_path,
                                                capsys):
     experiments.run_experiment("counted", [0, 1], tmp_path, jobs=1)
@@ -320,6 +343,33 @@ def test_a_full_disk_leaves_the_stored_record_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["cerg.json"]  # no temp
 
 
+FULL_DISK_COMMAND = """
+import resource, signal, sys
+sys.path.insert(0, sys.argv[2])
+import experiment_toys
+from lstm_tutorial import experiments
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+experiments.registry = lambda: {"bulky": ("rnn", experiment_toys.bulky)}
+experiments.main(["bulky", "--seeds", "1", "2", "--jobs", "1",
+                  "--out", sys.argv[1]])
+"""
+
+
+def test_the_command_on_a_full_disk_says_so_and_keeps_the_record(tmp_path):
+    path = tmp_path / "bulky.json"
+    experiments.write_record(path, {"seeds": {"0": {"values": [1, 2]}}})
+    before = path.read_text()
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_COMMAND, str(tmp_path),
+         str(ROOT / "tests")], capture_output=True, text=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "File too large" in done.stderr
+    assert "the stored seeds are as they were" in done.stderr
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["bulky.json"]
+
+
 KILLED = """
 import sys
 sys.path.insert(0, sys.argv[2])
@@ -365,6 +415,50 @@ def test_workers_stop_with_the_command(tmp_path, monkeypatch, how):
             time.sleep(0.1)
     finally:
         command.kill()
+
+
+KILLED_MIDWAY = """
+import sys
+sys.path.insert(0, sys.argv[2])
+import experiment_toys
+from lstm_tutorial import experiments
+experiments.registry = lambda: {
+    "midway": ("rnn", experiment_toys.quick_then_sleepy)}
+experiments.main(["midway", "--seeds", *sys.argv[3:], "--jobs", "1",
+                  "--out", sys.argv[1]])
+"""
+
+
+def test_a_killed_run_keeps_its_finished_seeds_and_resumes(tmp_path,
+                                                           monkeypatch):
+    """SIGKILL (no handler runs) while seed 1 computes: seed 0, finished,
+    is in a whole results file, and the next run skips it."""
+    marks, out = tmp_path / "marks", tmp_path / "out"
+    marks.mkdir()
+    monkeypatch.setenv("TOY_MARKS", str(marks))
+    command = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MIDWAY, str(out), str(ROOT / "tests"),
+         "0", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (marks / "pid_1").exists():  # seed 1 is computing
+            assert time.monotonic() < deadline and command.poll() is None
+            time.sleep(0.1)
+        worker = int((marks / "pid_1").read_text())
+        command.kill()
+        command.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _alive(worker):
+            assert time.monotonic() < deadline, "the worker outlived it"
+            time.sleep(0.1)
+    finally:
+        command.kill()
+    assert list(experiments.load_results("midway", out)["seeds"]) == ["0"]
+    assert [p.name for p in out.iterdir()] == ["midway.json"]  # no temp
+    again = subprocess.run(
+        [sys.executable, "-c", KILLED_MIDWAY, str(out), str(ROOT / "tests"),
+         "0"], capture_output=True, text=True, check=True)
+    assert "midway seed 0: already in" in again.stdout
 
 
 def test_an_existing_dask_scheduler_runs_the_seeds(fake_registry, tmp_path):

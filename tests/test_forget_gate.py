@@ -138,9 +138,12 @@ def test_experiment_models_follow_their_context(other_ctx):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"forget_bias": "1"}, TypeError, "forget_bias must be a number"),
-    ({"forget_bias": True}, TypeError, "forget_bias must be a number"),
-    ({"input_gate_bias": None}, TypeError, "input_gate_bias must be a"),
+    ({"forget_bias": "1"}, ValueError, "forget_bias must be a finite number"),
+    ({"forget_bias": True}, ValueError, "forget_bias must be a finite number"),
+    ({"forget_bias": float("nan")}, ValueError,
+     "forget_bias must be a finite number"),
+    ({"sigma": -1}, ValueError, "sigma must be a positive number"),
+    ({"input_gate_bias": None}, ValueError, "input_gate_bias must be a"),
 ])
 @pytest.mark.parametrize("cls", CELLS)
 def test_bad_biases(cls, kwargs, error, message):

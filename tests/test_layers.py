@@ -576,3 +576,56 @@ def test_the_fast_path_uses_weights_set_after_tracing(name):
     _close(layer(X)[0], fused(X)[0], "outputs after set_data")
     assert sorted(layer.collect_params()) == sorted(
         f"{layer.prefix}{n}" for n in layer._reg_params)
+
+
+# Every constructor of a layer that draws N(0, sigma^2) weights, and
+# those with initial biases: each refuses a sigma or bias that is no
+# finite number (a raw MXNet check, or NaN outputs, before).
+SIGMA_CLASSES = [rnn.RNNScratch, lstm.LSTM1997Scratch, lstm.LSTM1997Fused,
+                 lstm.LSTM1997Fast, fg.LSTMScratch, fg.LSTMFused, fg.LSTMFast,
+                 V.VariantScratch, V.VariantFused, V.VariantFast,
+                 V.GRUScratch, bl.BiLSTMScratch]
+
+
+@pytest.mark.parametrize("sigma", [-1, 0, float("nan"), float("inf"), True,
+                                   "0.1"])
+@pytest.mark.parametrize("cls", SIGMA_CLASSES, ids=lambda c: c.__name__)
+def test_sigma_must_be_a_positive_number(cls, sigma):
+    with pytest.raises(ValueError, match=r"sigma must be a (positive|finite)"):
+        cls(D, H, sigma=sigma)
+
+
+@pytest.mark.parametrize("sigma", [-1, float("nan")])
+def test_window_mlp_and_readouts_check_sigma_too(sigma):
+    with pytest.raises(ValueError, match="sigma must be a"):
+        bl.WindowMLP(D, 1, H, sigma=sigma)
+    with pytest.raises(ValueError, match="sigma must be a"):
+        lstm.SequenceClassifier(rnn.RNNScratch(D, H), 3, sigma=sigma)
+    with pytest.raises(ValueError, match="sigma must be a"):
+        rnn.RNNLMScratch(rnn.RNNScratch(D, H), D, sigma=sigma)
+
+
+@pytest.mark.parametrize("bias", [float("nan"), float("-inf")])
+@pytest.mark.parametrize("cls, name", [
+    *[(c, "input_gate_bias") for c in (lstm.LSTM1997Scratch,
+                                       lstm.LSTM1997Fused, fg.LSTMScratch,
+                                       fg.LSTMFused, V.VariantFused)],
+    *[(c, "forget_bias") for c in (fg.LSTMScratch, fg.LSTMFast,
+                                   V.VariantScratch, bl.BiLSTMScratch)]])
+def test_initial_biases_must_be_finite(cls, name, bias):
+    with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+        cls(D, H, **{name: bias})
+
+
+@pytest.mark.parametrize("bad, shown", [(7, "7"), (-1, "-1"), (1.5, "1.5"),
+                                        (float("nan"), "nan")])
+def test_tokens_outside_the_vocabulary_are_refused(bad, shown):
+    tokens = onp.zeros((2, 3), dtype="float32")
+    tokens[1, 2] = bad
+    with pytest.raises(ValueError, match=rf"X must hold token indices, "
+                       rf"integers 0 to 4 \(a vocabulary of 5\), got "
+                       rf"{shown} \(1 of 6 entries are not\)"):
+        layers.check_tokens("X", np.array(tokens), 5)
+    layers.check_tokens("X", np.full((2, 3), 4), 5)  # 4 is in
+    with pytest.raises(ValueError, match=r"shape \(batch_size, num_steps\)"):
+        layers.check_tokens("X", np.zeros((2,)), 5)

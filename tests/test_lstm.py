@@ -13,7 +13,7 @@ import numpy as onp
 import pytest
 from mxnet import autograd, np, npx
 
-from lstm_tutorial import device, experiments, lstm, lstm_tasks, rnn
+from lstm_tutorial import device, experiments, layers, lstm, lstm_tasks, rnn
 
 from helpers import failing, max_diff, normal, seeded_layer, spoiled
 
@@ -287,3 +287,66 @@ def test_claim_sentences_state_the_thresholds_they_check(monkeypatch):
     tighter = claims(record)[1]
     assert f"at or below {below} " in tighter.sentence
     assert tighter.rate.k == 0
+
+
+def _gradients(layer, inputs, state, R):
+    """Gradients of sum(outputs * R) + sum(C_T): inputs, H0, C0, and the
+    weights in the fused layout (one array)."""
+    inputs, state = inputs.copy(), tuple(s.copy() for s in state)
+    for A in (inputs, *state):
+        A.attach_grad()
+    with autograd.record():
+        outputs, (_, C_T) = layer(inputs, state)
+        loss = (outputs * R).sum() + C_T.sum()
+    loss.backward()
+    grads = {n.split("_", 1)[1]: p.grad()
+             for n, p in layer.collect_params().items()}
+    if "W_x" not in grads:  # the readable layout: one triple per gate
+        grads = {n: np.concatenate([grads[f"{n}{g}"] for g in layer.GATES],
+                                   axis=-1) for n in ("W_x", "W_h", "b_")}
+    weights = np.concatenate([g.reshape(-1) for g in grads.values()])
+    return inputs.grad, state[0].grad, state[1].grad, weights
+
+
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused,
+                                 lstm.LSTM1997Fast], ids=lambda c: c.__name__)
+def test_the_truncated_gradient_is_the_detached_recurrence(cls):
+    """truncated=True: the same forward pass; the gradient of the cell
+    with H_{t-1} detached in the gates' recurrent products (written out
+    here), which is not the full gradient."""
+    full = _layer(cls)
+    cut = seeded_layer(cls, D, H, sigma=0.3, input_gate_bias=-1.0,
+                       truncated=True)
+    inputs, state, R = _inputs(), _state(), normal(T, B, H)
+    assert _max_diff(full(inputs, state)[0], cut(inputs, state)[0]) == 0.0
+
+    # the readable cell, holding the same weights (no random draws)
+    reference = layers.copy_weights(cut, lstm.LSTM1997Scratch(D, H))
+    W = {n.split("_", 1)[1]: p for n, p in
+         reference.collect_params().items()}
+
+    def detached_step(X_t, state):
+        H_prev, C = state
+
+        def affine(g):
+            return (np.dot(X_t, W[f"W_x{g}"].data())
+                    + np.dot(H_prev.detach(), W[f"W_h{g}"].data())
+                    + W[f"b_{g}"].data())
+        C = C + npx.sigmoid(affine("i")) * np.tanh(affine("c"))
+        return npx.sigmoid(affine("o")) * np.tanh(C), C
+
+    reference.step = detached_step
+    expected = _gradients(reference, inputs, state, R)
+    got = _gradients(cut, inputs, state, R)
+    for a, b in zip(got, expected):  # inputs, H0, C0, weights
+        assert _max_diff(a, b) < 1e-5
+    # and the truncation matters: the full gradient differs
+    assert _max_diff(_gradients(full, inputs, state, R)[0], got[0]) > 1e-3
+
+
+def test_truncated_must_be_a_bool_and_has_no_twin():
+    with pytest.raises(TypeError, match="truncated must be a bool"):
+        lstm.LSTM1997Fused(D, H, truncated=1)
+    with pytest.raises(TypeError, match="truncated gradient has no "
+                       "gluon.rnn twin"):
+        lstm.LSTM1997Fused(D, H, truncated=True).to_gluon()

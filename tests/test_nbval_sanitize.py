@@ -44,3 +44,31 @@ def test_noise_is_masked(a, b):
 ])
 def test_meaning_is_kept(a, b):
     assert sanitize(a) != sanitize(b)
+
+
+def test_a_moved_curve_is_caught_through_the_figures_digest():
+    """The geometry rule masks every coordinate, so an SVG alone would
+    pass with its curves moved; the digest in its metadata does not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from IPython.core.pylabtools import print_figure
+
+    from lstm_tutorial import plotting
+
+    def figure(y):
+        fig, ax = plotting.figure()
+        ax.plot([0, 1, 2], y, label="loss")
+        ax.set_ylim(0, 3)
+        return fig
+
+    with matplotlib.rc_context(plotting.STYLE):  # the notebooks' style
+        stored, moved = figure([1.0, 2.0, 1.5]), figure([1.0, 2.5, 1.5])
+        again = figure([1.0, 2.0, 1.5])
+        # Without the digest (IPython's own SVG formatter) the move is
+        # masked:
+        assert (sanitize(print_figure(stored, "svg"))
+                == sanitize(print_figure(moved, "svg")))
+        assert "<dc:description>figure data: " in plotting.svg(stored)
+        assert sanitize(plotting.svg(stored)) != sanitize(plotting.svg(moved))
+        assert sanitize(plotting.svg(stored)) == sanitize(plotting.svg(again))

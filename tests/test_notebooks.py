@@ -157,6 +157,21 @@ def test_error_output_fails():
     assert "code cell 2 stored an error" in _mutated(fail)
 
 
+def test_a_figure_without_its_digest_fails():
+    def drop_digest(nb):
+        for cell in code_cells(nb):
+            for output in cell["outputs"]:
+                data = output.get("data", {})
+                if "image/svg+xml" in data:
+                    svg = "".join(data["image/svg+xml"])
+                    data["image/svg+xml"] = re.sub(
+                        r"<dc:description>[^<]*</dc:description>", "", svg)
+                    return
+        raise AssertionError("no stored SVG to break")
+
+    assert any("without its data digest" in p for p in _mutated(drop_digest))
+
+
 def test_other_kernel_fails():
     def rekernel(nb):
         nb["metadata"]["kernelspec"]["name"] = "julia-1.9"

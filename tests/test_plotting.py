@@ -71,3 +71,38 @@ def test_legend_above_sits_outside_the_plot_area():
     assert legend.get_window_extent().y0 >= axes[0].get_window_extent().y1
     with pytest.raises(ValueError, match="needs labelled artists"):
         plotting.legend_above(plotting.figure()[1])
+
+
+def _curves(shift=0.0, moved=None, n=47):
+    """A figure of ``n`` curves; curve ``moved`` is raised by ``shift``."""
+    fig, ax = plotting.figure()
+    x = onp.linspace(0, 1, 50)
+    for k in range(n):
+        ax.plot(x, onp.sin(x + k) + (shift if k == moved else 0.0))
+    ax.set_ylim(-2, 2)  # fixed: a moved curve moves no axis limit
+    return fig
+
+
+def test_the_digest_names_the_data_and_changes_when_a_curve_moves():
+    digest = plotting.figure_digest(_curves())
+    assert digest == plotting.figure_digest(_curves())  # deterministic
+    assert digest.startswith("figure data: 1 axes, 47 artists, 4704 numbers")
+    assert plotting.figure_digest(_curves(0.01, moved=31)) != digest
+    # Below the rounding (3 significant digits), the digest stays:
+    assert plotting.figure_digest(_curves(1e-7, moved=31)) == digest
+
+
+def test_the_digest_covers_bars_scatter_images_and_fills():
+    def drawn(bar=1.0, point=0.5, pixel=0.2, fill=0.3):
+        fig, ax = plotting.figure()
+        ax.bar([0, 1], [1.0, bar])
+        ax.scatter([0.1, 0.2], [0.3, point])
+        ax.imshow([[0.1, pixel]], extent=(0, 1, 0, 1))
+        ax.fill_between([0, 1], [0, 0], [0.1, fill])
+        ax.set_xlim(0, 2), ax.set_ylim(0, 2)
+        return plotting.figure_digest(fig)
+
+    base = drawn()
+    for change in ({"bar": 1.1}, {"point": 0.6}, {"pixel": 0.3},
+                   {"fill": 0.4}):
+        assert drawn(**change) != base, change

@@ -125,3 +125,20 @@ def test_a_lost_listing_is_detected():
         "# lstm_tutorial/cnn_lstm_tasks.py: persistence\ndef persistence():"
         "\n\n" + cell["outputs"][0]["data"]["text/plain"])
     assert unshown({"cells": [cell]}) == []
+
+
+def test_a_check_may_pass_replacement_arguments():
+    from lstm_tutorial.source import checked_by
+
+    def check(x, scale=1):
+        if x < 0:
+            raise ValueError("x must be >= 0")
+        return {"scale": scale * 10} if scale == 2 else None
+
+    @checked_by(check)
+    def f(x, scale=1):
+        return x * scale
+
+    assert f(3) == 3 and f(3, scale=2) == 60 and f(3, 2) == 60
+    with pytest.raises(ValueError, match="x must be"):
+        f(-1)

@@ -210,6 +210,31 @@ def test_predict_and_its_errors():
     assert training.predict("ab", 0, lm, vocab) == "ab"
     with pytest.raises(ValueError, match=r"not in the vocabulary: \['z'\]"):
         training.predict("az", 3, lm, vocab)
+    lm.W_hq.set_data(np.full(lm.W_hq.shape, float("nan")))  # diverged
+    with pytest.raises(ValueError, match=r"net has weights that are not "
+                       r"finite \(W_hq: 20 of 20 are NaN or inf\)"):
+        training.predict("ab", 3, lm, vocab)
+
+
+def test_an_objective_must_return_one_number_before_any_backward():
+    net = _linear()
+
+    def per_example(net, batch):  # forgets .mean()
+        X, y = batch
+        return (net(X).reshape(-1) - y) ** 2
+
+    batches = list(_regression_batches(2, onp.random.RandomState(0)))
+    with pytest.raises(ValueError, match=r"objective must return a scalar "
+                       r"loss .* forget \.mean\(\)\?\), got shape \(16,\)"):
+        training.fit(net, batches, per_example, 0.1)
+    assert float((net.weight.grad() ** 2).sum()) == 0.0  # no backward ran
+    with pytest.raises(TypeError, match="objective must return an mxnet.np "
+                       "array .* got float"):
+        training.fit(net, batches, lambda net, b: 0.5, 0.1)
+    with pytest.raises(TypeError, match="objective must be a callable"):
+        training.fit(net, batches, "mse", 0.1)
+    history = training.fit(net, batches, _mse, 0.1)  # the same, mean taken
+    assert history.last("step") == 2
 
 
 def test_history_errors():
