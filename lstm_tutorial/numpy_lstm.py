@@ -1,4 +1,4 @@
-"""The LSTM's gradient by hand, in NumPy alone (the backprop chapter).
+"""The LSTM's gradient by hand, in NumPy alone (book/08_backprop.ipynb).
 
 Forward, over a whole sequence, for the modern cell (chapter 3) and the
 1997 cell (chapter 2, no forget gate: F_t = 1). The net inputs of all
@@ -35,18 +35,20 @@ Hochreiter & Schmidhuber (1997, section 4 and appendix A.1) did not
 backpropagate through everything: their *truncated* gradient lets no
 error that reaches a gate's or the cell input's net input flow on through
 the recurrent weights to H_{t-1}; only the cell state (the constant
-error carousel) carries error back in time. ``backward(...,
-truncated=True)`` is that gradient: dH_t = dOutputs_t, the term
-dA_{t+1} W_h^T dropped. It equals MXNet's autograd of the same cell with
-H_{t-1}.detach() in the products with W_h.
+error carousel) carries error back in time; those errors still change
+the weights. ``backward(..., truncated=True)`` is that gradient: dH_t =
+dOutputs_t, the term dA_{t+1} W_h^T dropped (so dH0 = 0), dW_h as
+above. It equals MXNet's autograd of the same cell with H_{t-1}.detach()
+in the products with W_h.
 
 This module imports NumPy and the standard library only: a reader on a
 machine where MXNet does not install runs this part of the book with
-NumPy alone. ``tests/test_numpy_lstm.py`` imports it with MXNet hidden,
-checks it against MXNet's autograd of chapters 2 and 3's cells in float64
-(to about 1e-12), against central finite differences
-(``numerical_gradient``), and the truncated gradient against autograd
-with the recurrent inputs detached.
+NumPy alone (``pip install numpy``, copy this one file beside the
+notebook and ``import numpy_lstm``). ``tests/test_numpy_lstm.py`` imports
+it with MXNet hidden, checks it against MXNet's autograd of chapters 2
+and 3's cells in float64 (to about 1e-12), against central finite
+differences (``numerical_gradient``), and the truncated gradient against
+autograd with the recurrent inputs detached.
 """
 
 import functools
@@ -59,11 +61,12 @@ __all__ = ["GATES", "CELLS", "forward", "backward", "sigmoid",
 GATES = {"modern": ("i", "f", "c", "o"), "1997": ("i", "c", "o")}
 CELLS = tuple(GATES)
 DTYPES = (np.float32, np.float64)
-CACHE_KEYS = ("cell", "X", "W_x", "W_h", "H_prev", "C_prev", "I", "F",
-              "C_tilde", "O", "tanh_C")
+# What forward keeps of every step for backward, stacked over time:
+SAVED = ("H_prev", "C_prev", "I", "F", "C_tilde", "O", "tanh_C")
+CACHE_KEYS = ("cell", "X", "W_x", "W_h") + SAVED
 
 
-def _checked_by(check):
+def checked_by(check):
     """``check`` sees the arguments first (as ``source.checked_by``,
     restated so that this module stands alone, without the package)."""
     def decorate(function):
@@ -179,7 +182,7 @@ def tanh_grad(T):
     return 1 - T ** 2
 
 
-@_checked_by(_check_forward)
+@checked_by(_check_forward)
 def forward(X, W_x, W_h, b, H0=None, C0=None, cell="modern"):
     """Run the cell over X (num_steps, batch_size, num_inputs).
 
@@ -194,26 +197,26 @@ def forward(X, W_x, W_h, b, H0=None, C0=None, cell="modern"):
     # The input projections of all steps: one product, before the loop.
     XW = (X.reshape(-1, num_inputs) @ W_x + b).reshape(
         num_steps, batch_size, -1)  # (num_steps, batch_size, k H)
-    saved = {name: [] for name in CACHE_KEYS[4:]}
+    saved = {name: [] for name in SAVED}
     for t in range(num_steps):
         A = dict(zip(gates, np.split(XW[t] + H @ W_h, len(gates), axis=1)))
         I, O = sigmoid(A["i"]), sigmoid(A["o"])
         F = sigmoid(A["f"]) if "f" in A else np.ones_like(C)  # 1997: F = 1
         C_tilde = np.tanh(A["c"])
-        for name, value in (("H_prev", H), ("C_prev", C), ("I", I),
-                            ("F", F), ("C_tilde", C_tilde), ("O", O)):
-            saved[name].append(value)
-        C = F * C + I * C_tilde
+        H_prev, C_prev = H, C
+        C = F * C_prev + I * C_tilde
         tanh_C = np.tanh(C)
         H = O * tanh_C
-        saved["tanh_C"].append(tanh_C)
+        for name, value in zip(SAVED, (H_prev, C_prev, I, F, C_tilde, O,
+                                       tanh_C)):
+            saved[name].append(value)  # what backward needs of step t
     cache = {"cell": cell, "X": X, "W_x": W_x, "W_h": W_h,
              **{name: np.stack(values) for name, values in saved.items()}}
     outputs = np.concatenate([cache["H_prev"][1:], H[None]])  # H_1 .. H_T
     return outputs, (H, C), cache
 
 
-@_checked_by(_check_backward)
+@checked_by(_check_backward)
 def backward(dOutputs, dH_T, dC_T, cache, truncated=False):
     """The gradients of L from dL/dH_t (``dOutputs``), dL/dH_T, dL/dC_T.
 
@@ -222,7 +225,7 @@ def backward(dOutputs, dH_T, dC_T, cache, truncated=False):
     gates = GATES[cache["cell"]]
     X, W_x, W_h = cache["X"], cache["W_x"], cache["W_h"]
     H_prev, C_prev, I, F, C_tilde, O, tanh_C = (
-        cache[name] for name in CACHE_KEYS[4:])
+        cache[name] for name in SAVED)
     num_steps, batch_size, num_hiddens = H_prev.shape
     zeros = np.zeros((batch_size, num_hiddens), X.dtype)
     dH = zeros if dH_T is None else dH_T  # error at H_t from later steps
@@ -234,12 +237,12 @@ def backward(dOutputs, dH_T, dC_T, cache, truncated=False):
             dH = dH + dOutputs[t]  # plus what H_t's own output receives
         # H_t = O_t tanh(C_t): the error at C_t gains what H_t passes on.
         dC = dC + dH * O[t] * tanh_grad(tanh_C[t])
-        d_net = {"i": dC * C_tilde[t] * sigmoid_grad(I[t]),
-                 "c": dC * I[t] * tanh_grad(C_tilde[t]),
-                 "o": dH * tanh_C[t] * sigmoid_grad(O[t])}
+        dA_t = {"i": dC * C_tilde[t] * sigmoid_grad(I[t]),
+                "c": dC * I[t] * tanh_grad(C_tilde[t]),
+                "o": dH * tanh_C[t] * sigmoid_grad(O[t])}
         if "f" in gates:  # the 1997 cell has no forget gate
-            d_net["f"] = dC * C_prev[t] * sigmoid_grad(F[t])
-        dA[t] = np.concatenate([d_net[g] for g in gates], axis=1)
+            dA_t["f"] = dC * C_prev[t] * sigmoid_grad(F[t])
+        dA[t] = np.concatenate([dA_t[g] for g in gates], axis=1)
         dC = dC * F[t]  # back along the carousel: dC_t / dC_{t-1} = F_t
         # Through W_h to H_{t-1}; the 1997 truncation sends nothing.
         dH = zeros if truncated else dA[t] @ W_h.T
@@ -251,7 +254,7 @@ def backward(dOutputs, dH_T, dC_T, cache, truncated=False):
             "db": dA_rows.sum(axis=0), "dH0": dH, "dC0": dC}
 
 
-@_checked_by(_check_numerical_gradient)
+@checked_by(_check_numerical_gradient)
 def numerical_gradient(f, x, eps=1e-5):
     """df/dx by central differences, (f(x + eps) - f(x - eps)) / (2 eps)
     one entry at a time; ``x`` (float64) is changed in place and

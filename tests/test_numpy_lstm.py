@@ -18,6 +18,7 @@ arguments are refused with messages that name them.
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,7 @@ import numpy as onp
 import pytest
 from mxnet import autograd, np, npx
 
-from lstm_tutorial import forget_gate, layers, lstm, numpy_lstm
+from lstm_tutorial import forget_gate, layers, lstm, numpy_lstm, source
 
 from helpers import seeded_layer
 
@@ -206,9 +207,11 @@ print(json.dumps({{
 
 def _run_without_mxnet(import_line, cwd=None):
     code = NO_MXNET.format(import_line=import_line)
+    # One thread, as the package sets it: with mxnet hidden in
+    # sys.modules, lstm_tutorial would otherwise warn it came first.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, cwd=cwd, check=True,
-                         env={"OMP_NUM_THREADS": "1", "PATH": ""}).stdout
+                         text=True, cwd=cwd, check=True, env=env).stdout
     return json.loads(out)
 
 
@@ -227,6 +230,30 @@ def test_runs_as_a_lone_file_without_mxnet(tmp_path):
         cwd=tmp_path)
     assert found["refused"] and found["loaded"] == []
     assert found["error"] < FD_TOL
+
+
+@pytest.mark.parametrize("module", [numpy_lstm, source])
+def test_checked_by_checks_first_as_the_package_does(module):
+    """numpy_lstm restates source.checked_by (it stands alone): the two
+    behave the same."""
+    calls = []
+
+    def check(x):
+        calls.append("check")
+        if x < 0:
+            raise ValueError("x must be >= 0")
+
+    @module.checked_by(check)
+    def double(x):
+        """Twice x."""
+        calls.append("run")
+        return 2 * x
+
+    assert double(2) == 4 and calls == ["check", "run"]
+    with pytest.raises(ValueError, match="x must be >= 0"):
+        double(-1)
+    assert calls == ["check", "run", "check"]
+    assert (double.__name__, double.__doc__) == ("double", "Twice x.")
 
 
 # ---- against MXNet's autograd, float64 ---------------------------------
