@@ -126,9 +126,10 @@ def _check_forward(X, W_x, W_h, b, H0=None, C0=None, cell="modern"):
         raise ValueError(
             f"W_h must have shape (num_hiddens, {k} num_hiddens) for the "
             f"{k} gates {GATES[cell]} of cell {cell!r}, got {W_h.shape}")
-    gates = f"{k} num_hiddens, the gates {GATES[cell]}"
-    _check_array("W_x", W_x, (d, k * h), f"(num_inputs, {gates})", X.dtype)
-    _check_array("b", b, (k * h,), f"({gates},)", X.dtype)
+    gates = f"for the gates {GATES[cell]}"
+    _check_array("W_x", W_x, (d, k * h), f"(num_inputs, {k} num_hiddens) "
+                 f"{gates}", X.dtype)
+    _check_array("b", b, (k * h,), f"({k} num_hiddens,) {gates}", X.dtype)
     for name, S in (("H0", H0), ("C0", C0)):
         if S is not None:
             _check_array(name, S, (batch_size, h),

@@ -377,8 +377,11 @@ def _bad_forward(**change):
      r"W_h must have shape \(num_hiddens, 3 num_hiddens\) for the 3 gates "
      r"\('i', 'c', 'o'\) of cell '1997', got \(3, 12\)"),
     ({"W_x": onp.zeros((D + 1, 4 * H))}, ValueError,
-     r"W_x must have shape \(4, 12\) \(num_inputs, 4 num_hiddens, the "
-     r"gates \('i', 'f', 'c', 'o'\)\), got \(5, 12\)"),
+     r"W_x must have shape \(4, 12\) \(num_inputs, 4 num_hiddens\) for the "
+     r"gates \('i', 'f', 'c', 'o'\), got \(5, 12\)"),
+    ({"b": onp.zeros((1, 4 * H))}, ValueError,
+     r"b must be a 1-d array \(4 num_hiddens,\) for the gates \('i', 'f', "
+     r"'c', 'o'\), got shape \(1, 12\)"),
     ({"W_h": onp.zeros((H, 4 * H), onp.float32)}, TypeError,
      "W_h must have the dtype of X, float64, got float32"),
     ({"H0": onp.zeros((B + 1, H))}, ValueError,
