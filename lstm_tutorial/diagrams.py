@@ -336,6 +336,108 @@ def cnn_lstm(window, stages):
 # Figures of the Markdown pages, committed under book/figures/ as SVG:
 # ``python -m lstm_tutorial.diagrams book/figures`` redraws them, and
 # tests/test_diagrams.py fails when a committed file differs from a redraw.
+ERROR = COLORS[1]  # the backward pass: where the error flows
+CUT = "#BBBBBB"    # a path the truncated gradient does not take
+
+
+def _error_module(ax, x0, y0, t, first, last, truncated):
+    """Step ``t`` of the backward pass, the module's left edge at x0."""
+    top, gates, hidden = y0 + 3.0, (x0 + 1.3, y0 + 1.5), (x0 + 3.0, y0 + 1.5)
+    cell = (x0 + 2.2, top)
+    ax.add_patch(patches.FancyBboxPatch(
+        (x0 + 0.2, y0 + 0.75), 3.5, 2.75, boxstyle="round,pad=0.1",
+        fc=MODULE, ec="#999999", lw=1, zorder=1))
+    box(ax, *gates, "", width=1.1)
+    label(ax, *gates, rf"$\delta\mathbf{{A}}_{{{t}}}$", fontsize=9,
+          zorder=4)
+    for (x, y), name in ((hidden, "H"), (cell, "C")):
+        circle(ax, x, y, "", radius=0.45)
+        label(ax, x, y, rf"$\delta\mathbf{{{name}}}_{{{t}}}$", fontsize=9,
+              zorder=4)
+    # Within the step: H_t = O_t tanh(C_t) sends error to C_t and to the
+    # output gate; C_t sends it to the gates that wrote it (i, f, c).
+    arrow(ax, (hidden[0] - 0.15, hidden[1] + 0.42),
+          (cell[0] + 0.25, top - 0.38), color=ERROR)
+    arrow(ax, (cell[0] - 0.25, top - 0.38), (gates[0] + 0.2, gates[1] + 0.32),
+          color=ERROR)
+    arrow(ax, (hidden[0] - 0.45, hidden[1]), (gates[0] + 0.6, gates[1]),
+          color=ERROR)
+    # Down to the input X_t (the weights' gradients sum over all steps).
+    arrow(ax, (gates[0], gates[1] - 0.32), (gates[0], y0 + 0.25),
+          color=ERROR)
+    label(ax, gates[0], y0 + 0.0, rf"$\delta\mathbf{{X}}_{{{t}}}$")
+    # The loss reaches H_t through the step's own output.
+    arrow(ax, (hidden[0] + 0.55, y0 + 0.15),
+          (hidden[0] + 0.25, hidden[1] - 0.38), color=ERROR)
+    label(ax, hidden[0] + 0.75, y0 - 0.1,
+          rf"$\partial L / \partial \mathbf{{H}}_{{{t}}}$", fontsize=9)
+    if first:  # on to the steps before, along the carousel
+        arrow(ax, (cell[0] - 0.45, top), (x0 - 0.15, top), color=ERROR,
+              lw=2.4)
+    if last:
+        return
+    # Back from step t + 1: along the carousel, times F_{t+1} ...
+    arrow(ax, (cell[0] + 4.4 - 0.45, top), (cell[0] + 0.45, top),
+          color=ERROR, lw=2.4)
+    gain = r"$\times\, 1$" if truncated else (
+        rf"$\times\,\mathbf{{F}}_{{{_next(t)}}}$")
+    label(ax, cell[0] + 2.2, top + 0.3, gain, color=ERROR, fontsize=9)
+    # ... and through the recurrent weights to H_t, unless truncated.
+    start = (gates[0] + 4.4 - 0.55, gates[1] - 0.2)
+    end = (hidden[0] + 0.45, hidden[1] - 0.1)
+    mid = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+    if truncated:
+        ax.annotate("", xy=end, xytext=start, zorder=2,
+                    arrowprops={"arrowstyle": "-|>", "color": CUT,
+                                "lw": 1.2, "ls": "--", "shrinkA": 0,
+                                "shrinkB": 0})
+        label(ax, *mid, r"$\times$", color=ERROR, fontsize=14, zorder=5)
+    else:
+        arrow(ax, start, end, color=ERROR)
+        label(ax, mid[0], mid[1] - 0.3, r"$\mathbf{W}_h^\top$",
+              color=ERROR, fontsize=9)
+
+
+def _next(t):
+    """The subscript one step after ``t``: ``t-1`` -> ``t``."""
+    if t == "t":
+        return "t+1"
+    k = int(t[1:]) + 1
+    return "t" if k == 0 else f"t{k:+d}"
+
+
+def error_flow(num_steps=3):
+    """Where the error flows in the LSTM's backward pass, full and truncated.
+
+    Two chains of ``num_steps`` steps, read right to left. Above, the
+    modern cell's full gradient: the error reaches H_t from its own output
+    and from the next step's gates (through W_h), and C_t from H_t and
+    along the carousel (times F_{t+1}). Below, the 1997 cell with
+    Hochreiter & Schmidhuber's truncated gradient: the path through W_h is
+    cut, and only the carousel (times 1: no forget gate) carries error
+    back in time.
+    """
+    _check_num_steps(num_steps)
+    step, height = 4.4, 4.7
+    # At least three steps wide, for the titles; the chain centred.
+    width = step * max(num_steps, 3) + 0.6
+    left = (width - step * num_steps - 0.6) / 2
+    fig, ax = canvas(width, 2 * height + 0.5, scale=0.6)
+    titles = ("the modern cell, full gradient (backpropagation through "
+              "time)", "the 1997 cell, truncated gradient: the carousel "
+              "alone carries error back")
+    for row, truncated in enumerate((False, True)):
+        y0 = (1 - row) * height + 0.6
+        label(ax, width / 2, y0 + 3.95, titles[row], fontsize=10)
+        line(ax, [(left + 0.1, y0 + 3.0), (width - left - 0.1, y0 + 3.0)],
+             color=STATE, lw=3)
+        for k in range(num_steps):
+            _error_module(ax, left + 0.3 + step * k, y0,
+                          _offset(k - num_steps // 2), k == 0,
+                          k == num_steps - 1, truncated)
+    return fig
+
+
 FIGURES = {"lstm-chain.svg": lambda: lstm_chain(num_steps=3)}
 
 

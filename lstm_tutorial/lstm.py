@@ -331,7 +331,8 @@ def run_truncation(seed, num_steps=3000, batch_size=32):
     return result
 
 
-EXPERIMENTS = {"temporal_order": run_temporal_order}
+EXPERIMENTS = {"temporal_order": run_temporal_order,
+               "truncation": run_truncation}
 
 
 # What the stored seeds show (lstm_tutorial/claims.py): chapter 2 asserts
@@ -398,6 +399,7 @@ def claims_truncation(record):
     ]
 
 
-CLAIMS = {"temporal_order": claims_temporal_order}
+CLAIMS = {"temporal_order": claims_temporal_order,
+          "truncation": claims_truncation}
 
 

@@ -245,3 +245,31 @@ def test_a_stale_figure_is_found(tmp_path):
         diagrams.FIGURES["lstm-chain.svg"])
     assert path.read_text(encoding="utf-8") != diagrams.svg(
         lambda: diagrams.lstm_chain(num_steps=2))
+
+
+def _error_arrows(fig, color):
+    return [a for a in arrows(fig)
+            if colors.same_color(a.arrow_patch.get_edgecolor(), color)]
+
+
+@pytest.mark.parametrize("num_steps", [1, 3, 4])
+def test_error_flow_cuts_only_the_recurrent_path(num_steps):
+    fig = diagrams.error_flow(num_steps)
+    n = num_steps
+    # Two chains: per step, four arrows within the step and one from the
+    # output, one on along the carousel at the first step; between steps
+    # the carousel, and W_h in the full chain only (dashed in the other).
+    per_chain = 5 * n + 1 + (n - 1)
+    assert len(_error_arrows(fig, diagrams.ERROR)) == 2 * per_chain + (n - 1)
+    cut = _error_arrows(fig, diagrams.CUT)
+    assert len(cut) == n - 1
+    assert all(a.arrow_patch.get_linestyle() == "--" for a in cut)
+    labels = texts(fig)
+    assert labels.count(r"$\mathbf{W}_h^\top$") == n - 1
+    assert labels.count(r"$\times$") == n - 1  # each cut path crossed out
+    assert labels.count(r"$\times\, 1$") == n - 1  # 1997: F = 1
+    for t in ("t",) if n < 3 else ("t-1", "t", "t+1"):
+        for name in ("A", "H", "C", "X"):
+            assert labels.count(rf"$\delta\mathbf{{{name}}}_{{{t}}}$") == 2
+    assert len(circles(fig)) == 2 * 2 * n
+    assert_drawn_inside(fig)

@@ -350,3 +350,30 @@ def test_truncated_must_be_a_bool_and_has_no_twin():
     with pytest.raises(TypeError, match="truncated gradient has no "
                        "gluon.rnn twin"):
         lstm.LSTM1997Fused(D, H, truncated=True).to_gluon()
+
+
+def test_the_truncation_record_is_whole_and_its_full_runs_are_chapter_2s():
+    record = experiments.load_results("truncation")
+    chapter2 = _stored()["seeds"]
+    assert sorted(record["seeds"]) == sorted(chapter2)
+    for seed, result in record["seeds"].items():
+        assert result["num_steps"] == lstm.CLAIM_STEPS, seed
+        for gradient in lstm.GRADIENTS:
+            run = result[gradient]
+            first = next((s for s, a in zip(run["steps"], run["accuracy"])
+                          if a >= lstm.TARGET), None)
+            assert run["steps_to_95"] == first, (seed, gradient)
+            # the run stopped at its first evaluation at the target
+            assert first is None or run["steps"][-1] == first
+        assert result["full"]["steps_to_95"] == (
+            chapter2[seed]["lstm"]["steps_to_95"]), seed
+
+
+def test_truncation_claims_can_fail():
+    record, claims = experiments.load_results("truncation"), (
+        lstm.claims_truncation)
+    assert failing(claims(record)) == set()
+    for k, gradient in enumerate(lstm.GRADIENTS[::-1]):
+        never = spoiled(record,
+                        lambda r, g=gradient: r[g].update(steps_to_95=None))
+        assert claims(record)[k].sentence in failing(claims(never))
