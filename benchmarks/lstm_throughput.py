@@ -69,7 +69,7 @@ def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
     import mxnet as mx
     from mxnet import autograd, gluon, init, np, npx
 
-    from lstm_tutorial import device, forget_gate
+    from lstm_tutorial import backprop, device, forget_gate
     npx.set_np()
 
     ctx = device.device()
@@ -102,7 +102,8 @@ def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
         else:
             cls = {"readable": forget_gate.LSTMScratch,
                    "fused": forget_gate.LSTMFused,
-                   "fast": forget_gate.LSTMFast}[model]
+                   "fast": forget_gate.LSTMFast,
+                   "manual_backward": backprop.LSTMManual}[model]
             layer = cls(VOCAB, num_hiddens)
         layer.initialize(init.Normal(0.01), ctx=ctx)
         for p in head:
