@@ -12,6 +12,10 @@ earlier chapters or the shared infrastructure (tests/test_structure.py):
   that runs the chapters' multi-seed experiments
 - companions of a chapter module: ``*_tasks``, its task only (data,
   batches, objectives, metrics, baselines; no model, no training run)
+- NumPy only: ``numpy_lstm``, the LSTM's forward and hand-derived
+  backward (the 1997 truncated gradient too); it imports NumPy and the
+  standard library only, so it runs where MXNet does not install, and
+  any module may import it
 - chapters, in order: ``rnn`` (1), ``lstm`` (2, the 1997 cell),
   ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5),
   ``cnn_lstm`` (6), ``variants`` (7), ``backprop`` (8, the gradient by
@@ -86,3 +90,6 @@ INFRASTRUCTURE_MODULES = (
     "device", "data", "layers", "training", "plotting", "diagrams",
     "cell_diagrams", "source", "fast", "claims", "experiments",
 )
+# Modules that import NumPy and the standard library only (no MXNet, no
+# other module of the package): any module may import them.
+NUMPY_ONLY_MODULES = ("numpy_lstm",)

@@ -3,7 +3,8 @@
 CONTRIBUTING.md, "Layout": a module imports only modules of earlier
 chapters (or the infrastructure), so the import graph is the course
 order; a ``*_tasks`` module holds its task only (no model, no training
-run); "Devices": no context is named outside device.py.
+run); a NumPy-only module imports NumPy and the standard library only;
+"Devices": no context is named outside device.py.
 """
 
 import ast
@@ -18,6 +19,7 @@ from notebook_checks import ROOT
 PACKAGE = ROOT / "lstm_tutorial"
 CHAPTERS = lstm_tutorial.CHAPTER_MODULES
 INFRA = lstm_tutorial.INFRASTRUCTURE_MODULES
+NUMPY_ONLY = lstm_tutorial.NUMPY_ONLY_MODULES
 
 
 def _modules():
@@ -47,13 +49,17 @@ def _imports(name):
 
 def test_every_module_has_a_place():
     for name in _modules():
-        assert name in INFRA or _chapter_of(name) is not None, name
+        assert (name in INFRA or name in NUMPY_ONLY
+                or _chapter_of(name) is not None), name
+    for name in NUMPY_ONLY:
+        assert name in _modules() and name not in INFRA, name
+        assert _chapter_of(name) is None, name
 
 
 def test_imports_follow_chapter_order():
     for name in _modules():
         for imported in _imports(name):
-            if imported in INFRA:
+            if imported in INFRA or imported in NUMPY_ONLY:
                 continue
             assert _chapter_of(name) is not None, (
                 f"infrastructure module {name} imports chapter {imported}")
@@ -65,6 +71,48 @@ def test_infrastructure_imports_no_chapter():
     for name in INFRA:
         if name != "experiments":  # imports chapters by name, lazily
             assert not (_imports(name) - set(INFRA)), name
+
+
+def _numpy_only_offences(tree):
+    """The imports of a module beyond NumPy and the standard library."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            what = node.module or ", ".join(a.name for a in node.names)
+            found.append(f"imports .{what} at line {node.lineno}")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = ([a.name for a in node.names]
+                     if isinstance(node, ast.Import) else [node.module])
+            for name in names:
+                top = name.split(".")[0]
+                if top != "numpy" and top not in sys.stdlib_module_names:
+                    found.append(f"imports {name} at line {node.lineno}")
+    return found
+
+
+def test_numpy_only_modules_import_numpy_and_the_standard_library():
+    for name in NUMPY_ONLY:
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+        assert _numpy_only_offences(tree) == [], name
+    # and, run: importing one loads no MXNet (nor another of our modules)
+    code = ("import sys, importlib\n"
+            f"for m in {list(NUMPY_ONLY)!r}:\n"
+            "    importlib.import_module('lstm_tutorial.' + m)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == "
+            "'mxnet' or (m.startswith('lstm_tutorial.') and m.split('.')[1]"
+            f" not in {list(NUMPY_ONLY)!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_an_import_beyond_numpy_in_a_numpy_only_module_is_found():
+    code = ("import functools\nimport numpy as np\n"
+            "from numpy.linalg import norm\nfrom mxnet import np as mnp\n"
+            "from . import device\nimport scipy.special\n")
+    assert _numpy_only_offences(ast.parse(code)) == [
+        "imports mxnet at line 4", "imports .device at line 5",
+        "imports scipy.special at line 6"]
 
 
 def test_package_imports_no_book_tooling():
