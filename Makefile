@@ -105,11 +105,21 @@ experiments: env
 # Benchmarks, run by hand (never part of make test): training throughput
 # and memory of the LSTM layers, and each chapter's re-execution time.
 # Results: benchmarks/results/*.json (machine, versions, settings).
+# PyTorch, the throughput's reference, is the pinned `bench` extra,
+# installed here when missing (a large download: README); make test never
+# needs it, and the benchmark goes on without it if it cannot be had.
 bench: env
+	@$(BIN)/python -c 'import torch' 2>/dev/null || \
+		$(BIN)/python -m pip install --quiet -c requirements.lock \
+		-e '.[bench]' || echo "pytorch: not installed"
 	$(BIN)/python benchmarks/lstm_throughput.py
 	$(BIN)/python benchmarks/chapter_times.py
 
+# The lock is make test's set: never with make bench's torch in .venv.
 lock: env
+	@! $(BIN)/python -c 'import torch' 2>/dev/null || { echo "make lock: \
+		.venv holds make bench's torch; run make distclean env first" >&2; \
+		exit 1; }
 	{ echo "# Full resolved set for Python 3.11, used as pip constraints by the Makefile."; \
 	  echo "# Regenerate with: make lock (after changing pins in pyproject.toml)."; \
 	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^lstm' | sort -f; \

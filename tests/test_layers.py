@@ -17,8 +17,8 @@ import numpy as onp
 import pytest
 from mxnet import autograd, gluon, np
 
+from lstm_tutorial import backprop, device, layers, lstm, rnn, training
 from lstm_tutorial import bidirectional_lstm as bl
-from lstm_tutorial import device, layers, lstm, rnn, training
 from lstm_tutorial import forget_gate as fg
 from lstm_tutorial import variants as V
 
@@ -48,7 +48,8 @@ FACTORIES = {
                    lstm.LSTM1997Fast)},
     **{cls.__name__: (lambda d, h, cls=cls: cls(
         d, h, sigma=0.3, forget_bias=1.0, input_gate_bias=-0.5), True)
-       for cls in (fg.LSTMScratch, fg.LSTMFused, fg.LSTMFast)},
+       for cls in (fg.LSTMScratch, fg.LSTMFused, fg.LSTMFast,
+                   backprop.LSTMManual)},
     **{f"{cls.__name__}-{name}": (_variant(cls, name), name == "vanilla")
        for cls in (V.VariantScratch, V.VariantFused, V.VariantFast)
        for name in V.VARIANTS},
@@ -403,7 +404,8 @@ SIBLINGS = [*((f"{cls.__name__}-{v}", V.VariantFused, V.VARIANTS[v])
               for v in sorted(V.VARIANTS)),
             ("LSTM1997Scratch", lstm.LSTM1997Fused, {}),
             ("LSTM1997Fast", lstm.LSTM1997Fused, {}),
-            ("LSTMScratch", fg.LSTMFused, {}), ("LSTMFast", fg.LSTMFused, {})]
+            ("LSTMScratch", fg.LSTMFused, {}), ("LSTMFast", fg.LSTMFused, {}),
+            ("LSTMManual", fg.LSTMFused, {})]
 
 
 @pytest.mark.parametrize("name, fused, flags", SIBLINGS,

@@ -15,11 +15,18 @@ def _pins(lines):
                 if PIN.match(s.strip()))
 
 
-def _pyproject_pins():
+# make bench's extra (PyTorch): never installed by make env, never locked.
+BENCH_ONLY = ("bench",)
+
+
+def _pyproject_pins(extras=None):
+    """The pins of the dependencies and of ``extras`` (default: the
+    extras make env installs, all but ``BENCH_ONLY``)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    optional = project["optional-dependencies"]
     lines = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        lines += extra
+    for name in extras or [e for e in optional if e not in BENCH_ONLY]:
+        lines += optional[name]
     pins = _pins(lines)
     assert len(pins) == len(lines), "every dependency must be pinned (==)"
     return pins
@@ -41,6 +48,24 @@ def test_lock_agrees_with_the_pins():
         (ROOT / "requirements.lock").read_text().splitlines()).items()}
     for name, version in _pyproject_pins().items():
         assert lock.get(_norm(name)) == version, name
+
+
+def test_make_test_needs_no_bench_extra():
+    """PyTorch is pinned (the bench extra) but neither locked nor
+    installed by make env; make bench installs that pin when missing."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bench = _pins(project["optional-dependencies"]["bench"])
+    assert set(bench) == {"torch"}
+    lock = {_norm(k) for k in _pins(
+        (ROOT / "requirements.lock").read_text().splitlines())}
+    assert not lock & {_norm(name) for name in bench}
+    makefile = (ROOT / "Makefile").read_text()
+    env_install = re.search(r"pip install .*-e '\.\[([a-z,]+)\]'$",
+                            makefile, re.M).group(1).split(",")
+    assert "bench" not in env_install
+    bench_target = makefile.split("\nbench: env\n")[1].split("\n\n")[0]
+    assert "-e '.[bench]'" in bench_target
+    assert "import torch" in bench_target  # only when missing
 
 
 OLDEST = "3.11.0"  # Debian 12 and Ubuntu ship 3.11.2: any 3.11 must do

@@ -198,7 +198,8 @@ def test_every_recurrent_layer_is_built_on_the_protocol():
                 found.append(obj.__name__)
                 assert issubclass(obj, layers.Recurrent), obj
     assert {"RNNScratch", "LSTM1997Scratch", "LSTMFused", "VariantFast",
-            "GRUScratch", "Bidirectional", "WindowMLP"} <= set(found)
+            "GRUScratch", "Bidirectional", "WindowMLP",
+            "LSTMManual"} <= set(found)
 
 
 def test_every_module_with_experiments_registers_their_claims():
