@@ -28,6 +28,8 @@ NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # notebook whole in one worker and its own kernel of one thread, so the
 # outputs are the same as one at a time.
 NB_JOBS ?= 2
+# The package tests run two at a time as well (TEST_JOBS=1 for one).
+TEST_JOBS ?= 2
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
 	-n $(NB_JOBS) --dist loadfile
@@ -68,7 +70,7 @@ lint: env
 	$(BIN)/ruff check lstm_tutorial tests _ext benchmarks
 
 test-package: env
-	$(BIN)/python -m pytest -p no:cacheprovider tests \
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_JOBS) tests \
 		--ignore=tests/test_browser.py
 
 test-notebooks: env

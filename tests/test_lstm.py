@@ -377,3 +377,43 @@ def test_truncation_claims_can_fail():
         never = spoiled(record,
                         lambda r, g=gradient: r[g].update(steps_to_95=None))
         assert claims(record)[k].sentence in failing(claims(never))
+
+
+@pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused],
+                         ids=lambda c: c.__name__)
+def test_the_truncated_cell_equals_numpy_lstms_truncated_backward(cls):
+    """Chapter 2's cell with truncated=True, in float64, against chapter
+    8's NumPy backward with truncated=True: the same gradient."""
+    from lstm_tutorial import numpy_lstm
+
+    layer = seeded_layer(cls, D, H, sigma=0.5, input_gate_bias=-1.0,
+                         truncated=True)
+    W_x, W_h, b = (w.asnumpy().astype("float64")
+                   for w in layer.fused_weights())
+    rng = onp.random.default_rng(0)
+    X, H0, C0 = (rng.normal(size=s) for s in ((T, B, D), (B, H), (B, H)))
+    R = rng.normal(size=(T, B, H))
+    _, _, cache = numpy_lstm.forward(X, W_x, W_h, b, H0, C0, "1997")
+    ours = numpy_lstm.backward(R, None, onp.ones((B, H)), cache,
+                               truncated=True)
+    layer.cast("float64")
+    arrays = [np.array(A, dtype="float64") for A in (X, H0, C0)]
+    for A in arrays:
+        A.attach_grad()
+    with autograd.record():
+        outputs, (_, C_T) = layer.unroll(arrays[0], tuple(arrays[1:]))
+        loss = (outputs * np.array(R, dtype="float64")).sum() + C_T.sum()
+    loss.backward()
+    for name, A in zip(("dX", "dH0", "dC0"), arrays):
+        onp.testing.assert_allclose(A.grad.asnumpy(), ours[name],
+                                    rtol=1e-12, atol=1e-12)
+    assert not ours["dH0"].any()  # nothing reaches H_0 through W_h
+    params = {n.split("_", 1)[1]: p for n, p in
+              layer.collect_params().items()}
+    fused = (params["W_x"].grad(), params["W_h"].grad(),
+             params["b"].grad()) if "W_x" in params else tuple(
+        np.concatenate([params[f"{n}{g}"].grad() for g in layer.GATES],
+                       axis=-1) for n in ("W_x", "W_h", "b_"))
+    for name, grad in zip(("dW_x", "dW_h", "db"), fused):
+        onp.testing.assert_allclose(grad.asnumpy(), ours[name], rtol=1e-12,
+                                    atol=1e-12)
