@@ -32,6 +32,7 @@ operator on a CPU (``benchmarks/lstm_throughput.py``, model
 ``LSTMScratch`` and in training, and that a wrong backward is caught.
 """
 
+import atexit
 import ctypes
 import traceback
 
@@ -40,6 +41,12 @@ from mxnet import autograd, base, nd
 from . import forget_gate, numpy_lstm
 
 __all__ = ["Sequence", "LSTMManual"]
+
+# A backward still queued when Python exits can hang MXNet's shutdown (it
+# stops the thread that runs Python callbacks, then waits for every
+# operation); atexit runs this first, since MXNet registered its own
+# handler earlier.
+atexit.register(nd.waitall)
 
 
 class _Function(autograd.Function):
