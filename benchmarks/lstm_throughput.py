@@ -199,10 +199,11 @@ def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
             "peak_mib": round((_peak_kib() - start_kib) / 1024, 1)}
 
 
-def _worker(model, num_hiddens, env):
+def _worker(model, num_hiddens, env, timeout=600):
     out = subprocess.run(
         [sys.executable, __file__, "--worker", model, str(num_hiddens)],
-        env={**os.environ, **env}, capture_output=True, text=True)
+        env={**os.environ, **env}, capture_output=True, text=True,
+        timeout=timeout)  # a hung worker stops the run, with its name
     if out.returncode:
         raise RuntimeError(f"{model} H={num_hiddens} {env}: {out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
