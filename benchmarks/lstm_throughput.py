@@ -58,6 +58,14 @@ SETTINGS = {
     "two_cpu_workers": {"MXNET_CPU_WORKER_NTHREADS": "2"},
 }
 SETTINGS_MODELS = ("fast", "gluon")
+# README's names of the models (its table is ``readme_table``'s output).
+LABELS = {"readable": "readable LSTM (`LSTMScratch`)",
+          "fused": "fused LSTM, Python loop (`LSTMFused`)",
+          "fast": "fused LSTM, fast path (`LSTMFast`)",
+          "manual_backward": "hand-derived backward (`LSTMManual`)",
+          "gluon": "`gluon.rnn.LSTM`",
+          "pytorch": "PyTorch's `nn.LSTM`",
+          "d2l_rnn": "d2l's scratch RNN (one gate's work)"}
 RESULTS = Path(__file__).resolve().parent / "results" / "lstm_throughput.json"
 
 
@@ -182,6 +190,7 @@ def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
     while steps < min_steps or time.perf_counter() - wall < min_seconds:
         last_loss = step()
         steps += 1
+    sync()  # the last update too (MXNet runs it asynchronously)
     wall, cpu = time.perf_counter() - wall, _cpu_seconds() - cpu
     tokens = steps * NUM_STEPS * BATCH
     assert last_loss < first_loss, (model, first_loss, last_loss)
@@ -190,10 +199,11 @@ def measure(model, num_hiddens, min_seconds=2.0, min_steps=5):
             "peak_mib": round((_peak_kib() - start_kib) / 1024, 1)}
 
 
-def _worker(model, num_hiddens, env):
+def _worker(model, num_hiddens, env, timeout=600):
     out = subprocess.run(
         [sys.executable, __file__, "--worker", model, str(num_hiddens)],
-        env={**os.environ, **env}, capture_output=True, text=True)
+        env={**os.environ, **env}, capture_output=True, text=True,
+        timeout=timeout)  # a hung worker stops the run, with its name
     if out.returncode:
         raise RuntimeError(f"{model} H={num_hiddens} {env}: {out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -270,6 +280,28 @@ def run_all(rounds, models=MODELS, worker=None):
     return summarise(runs)
 
 
+def readme_table(record):
+    """README's table: each model's throughput in the book's setting as a
+    fraction of gluon's and of PyTorch's, at each H."""
+    rows = {(r["model"], r["num_hiddens"]): r for r in record["results"]
+            if r["setting"] == "book"}
+    sizes = sorted({h for _, h in rows})
+
+    def cell(ratio):
+        return "-" if ratio is None else f"{ratio:.2f}"
+    lines = ["| layer | " + " | ".join(
+        [f"x gluon, H = {h}" for h in sizes]
+        + [f"x PyTorch, H = {h}" for h in sizes]) + " |",
+        "|---" * (1 + 2 * len(sizes)) + "|"]
+    for model in MODELS:
+        if (model, sizes[0]) in rows:
+            lines.append(f"| {LABELS[model]} | " + " | ".join(
+                [cell(rows[(model, h)]["ratio_to_gluon"]) for h in sizes]
+                + [cell(rows[(model, h)].get("ratio_to_pytorch"))
+                   for h in sizes]) + " |")
+    return "\n".join(lines)
+
+
 def _fmt(ratio):
     return f"{ratio:8.2f}" if ratio is not None else f"{'-':>8}"
 
@@ -280,7 +312,13 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "H"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--readme", action="store_true",
+                        help="print README's table from the results file "
+                        "(--out) and stop")
     args = parser.parse_args(argv)
+    if args.readme:
+        print(readme_table(json.loads(args.out.read_text())))
+        return 0
     if args.worker:
         print(json.dumps(measure(args.worker[0], int(args.worker[1]))))
         return 0

@@ -32,6 +32,7 @@ operator on a CPU (``benchmarks/lstm_throughput.py``, model
 ``LSTMScratch`` and in training, and that a wrong backward is caught.
 """
 
+import atexit
 import ctypes
 import traceback
 
@@ -40,6 +41,18 @@ from mxnet import autograd, base, nd
 from . import forget_gate, numpy_lstm
 
 __all__ = ["Sequence", "LSTMManual"]
+
+# numpy_lstm's functions without their argument checks: the layer protocol
+# has checked the arrays already, and a diverging run must reach its NaN
+# loss (training records it) where numpy_lstm refuses non-finite values.
+_forward = numpy_lstm.forward.__wrapped__
+_backward = numpy_lstm.backward.__wrapped__
+
+# A backward still queued when Python exits can hang MXNet's shutdown (it
+# stops the thread that runs Python callbacks, then waits for every
+# operation); atexit runs this first, since MXNet registered its own
+# handler earlier.
+atexit.register(nd.waitall)
 
 
 class _Function(autograd.Function):
@@ -125,13 +138,13 @@ class Sequence(_Function):
 
     def forward(self, X, H0, C0, W_x, W_h, b):
         self.ctx = X.context
-        outputs, (H_T, C_T), self.cache = numpy_lstm.forward(
+        outputs, (H_T, C_T), self.cache = _forward(
             *(A.asnumpy() for A in (X, W_x, W_h, b, H0, C0)), cell=self.cell)
         return tuple(nd.array(A, ctx=self.ctx, dtype=A.dtype)
                      for A in (outputs, H_T, C_T))  # (T, B, H), (B, H) x 2
 
     def backward(self, dOutputs, dH_T, dC_T):
-        grads = numpy_lstm.backward(dOutputs.asnumpy(), dH_T.asnumpy(),
+        grads = _backward(dOutputs.asnumpy(), dH_T.asnumpy(),
                                     dC_T.asnumpy(), self.cache,
                                     truncated=self.truncated)
         return tuple(nd.array(grads[name], ctx=self.ctx,

@@ -5,7 +5,8 @@ forward and backward are ``numpy_lstm``'s. Checked here against chapter
 3's readable cell, whose gradient MXNet's autograd computes: outputs,
 final state and every gradient (inputs, initial state, each weight), with
 and without the inputs attached; training with Adam gives the losses and
-weights of ``LSTMFused``; and wrong backwards (the truncated gradient,
+weights of ``LSTMFused``; a NaN passes on as in MXNet's cells (a diverging
+run must reach its NaN loss); and wrong backwards (the truncated gradient,
 two gradients swapped, MXNet 1.9.1's own ``Function`` hand-over) are
 caught by the same checks. ``tests/test_layers.py`` runs the conformance
 suite on it (its ``gluon.rnn.LSTM`` twin included).
@@ -230,3 +231,17 @@ def test_mxnet_1_9_1_function_drops_the_weight_gradients():
         y.backward()
         results.append(b.grad.asnumpy().tolist())
     assert results == [[0.0, 0.0], [3.0, 3.0]]
+
+
+def test_a_diverging_run_gets_nan_as_with_the_fused_cell():
+    """Training records a non-finite loss and stops (training.train):
+    the layer passes NaN on, as MXNet's cells do, and raises nothing."""
+    X, state, head = _problem()
+    X[2, 1, 0] = onp.nan
+    manual = _manual()
+    found = [_run(layer, X, state, head, attach=True)
+             for layer in (manual, _twin(manual, fg.LSTMFused))]
+    for name in ("outputs", "dX", "dW_h"):
+        ours, theirs = (f[name].asnumpy() for f in found)
+        onp.testing.assert_array_equal(onp.isnan(ours), onp.isnan(theirs))
+        assert onp.isnan(ours).any(), name

@@ -67,3 +67,29 @@ def test_without_pytorch_the_others_are_measured(bench):
     assert {r["model"] for r in rows} == set(models)
     assert all(r["ratio_to_pytorch"] is None for r in rows)
     assert all(r["ratio_to_gluon"] == 1.0 for r in rows)
+
+
+def test_readme_table_is_the_results_file(bench):
+    """README's throughput table is ``--readme``'s output: its numbers come
+    from benchmarks/results/lstm_throughput.json, never typed."""
+    import json
+
+    table = bench.readme_table(json.loads(bench.RESULTS.read_text()))
+    readme = (ROOT / "README.md").read_text()
+    assert table in readme, (
+        "README.md's throughput table is not the results file's: paste "
+        "the output of `python benchmarks/lstm_throughput.py --readme`")
+    assert "manual_backward" in bench.LABELS and "pytorch" in bench.LABELS
+
+
+def test_readme_table_reads_every_ratio(bench):
+    record = {"results": [
+        {"setting": "book", "model": m, "num_hiddens": h,
+         "ratio_to_gluon": 0.5 * (k + 1), "ratio_to_pytorch": None}
+        for k, m in enumerate(("gluon", "manual_backward")) for h in (64, 8)]}
+    lines = bench.readme_table(record).splitlines()
+    assert lines[0] == ("| layer | x gluon, H = 8 | x gluon, H = 64 | "
+                        "x PyTorch, H = 8 | x PyTorch, H = 64 |")
+    assert lines[2:] == [
+        "| hand-derived backward (`LSTMManual`) | 1.00 | 1.00 | - | - |",
+        "| `gluon.rnn.LSTM` | 0.50 | 0.50 | - | - |"]
