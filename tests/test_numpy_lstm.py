@@ -232,6 +232,30 @@ def test_runs_as_a_lone_file_without_mxnet(tmp_path):
     assert found["error"] < FD_TOL
 
 
+def _chapter_block():
+    """The Python block under chapter 8's "Running this chapter without
+    MXNet": what a reader without MXNet is told to run."""
+    from notebook_checks import BOOK, load
+
+    for cell in load(BOOK / "08_backprop.ipynb")["cells"]:
+        text = "".join(cell["source"])
+        if "## Running this chapter without MXNet" in text:
+            return text.split("```python\n", 1)[1].split("```", 1)[0]
+    raise AssertionError("chapter 8 has no section for running without MXNet")
+
+
+def test_the_chapters_numpy_only_block_runs_without_mxnet(tmp_path):
+    """The block, as the chapter prints it, beside a lone copy of
+    numpy_lstm.py, with MXNet and the package hidden."""
+    shutil.copy(numpy_lstm.__file__, tmp_path / "numpy_lstm.py")
+    code = ('import sys\nsys.modules["mxnet"] = None\n'
+            'sys.modules["lstm_tutorial"] = None\n' + _chapter_block())
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, cwd=tmp_path, check=True).stdout
+    assert out.startswith("largest difference: ")
+    assert float(out.split(": ")[1]) < 1e-6
+
+
 @pytest.mark.parametrize("module", [numpy_lstm, source])
 def test_checked_by_checks_first_as_the_package_does(module):
     """numpy_lstm restates source.checked_by (it stands alone): the two
