@@ -305,8 +305,7 @@ class Readable(Gated):
 
     def gate_params(self, g, sigma, bias=0.0):
         """Parameters W_xg (num_inputs, H), W_hg (H, H) and b_g (H,)."""
-        check_scale("sigma", sigma)
-        check_real(f"the bias of gate {g}", bias)
+        check_scale("sigma", sigma)  # each bias is checked by its name
         d, h = self.num_inputs, self.num_hiddens
         return (self.params.get(f"W_x{g}", shape=(d, h),
                                 init=init.Normal(sigma)),
@@ -338,9 +337,7 @@ class Fused(Gated):
 
     def fused_params(self, sigma, biases):
         """W_x, W_h ~ N(0, sigma^2) and b, ``biases[g]`` on gate g's block."""
-        check_scale("sigma", sigma)
-        for g, value in biases.items():
-            check_real(f"the bias of gate {g}", value)
+        check_scale("sigma", sigma)  # each bias is checked by its name
         width, h = len(self.GATES) * self.num_hiddens, self.num_hiddens
         bias = [float(biases.get(g, 0.0)) for g in self.GATES
                 for _ in range(h)]
