@@ -26,13 +26,14 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 # The chapters run two at a time (pytest-xdist; NB_JOBS=1 for one), each
 # notebook whole in one worker and its own kernel of one thread, so the
-# outputs are the same as one at a time.
+# outputs are the same as one at a time; the longest first
+# (tests/notebook_order.py), so that both workers finish together.
 NB_JOBS ?= 2
 # The package tests run two at a time as well (TEST_JOBS=1 for one).
 TEST_JOBS ?= 2
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=600 \
 	--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
-	-n $(NB_JOBS) --dist loadfile
+	-n $(NB_JOBS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: env book test test-package test-notebooks test-book test-browser \
 	test-gpu lint experiments bench lock execute clean distclean FORCE
@@ -74,7 +75,8 @@ test-package: env
 		--ignore=tests/test_browser.py
 
 test-notebooks: env
-	$(KERNEL_ENV) $(BIN)/python -m pytest $(NBVAL) $(NOTEBOOKS)
+	$(KERNEL_ENV) $(BIN)/python -m pytest $(NBVAL) \
+		$$($(BIN)/python tests/notebook_order.py $(NOTEBOOKS))
 
 # The strict build: every warning, broken reference or citation fails.
 test-book: env

@@ -177,3 +177,27 @@ def test_other_kernel_fails():
         nb["metadata"]["kernelspec"]["name"] = "julia-1.9"
 
     assert "kernel is 'julia-1.9', not 'python3'" in _mutated(rekernel)
+
+
+def test_nbval_gets_the_longest_chapters_first(tmp_path):
+    import notebook_order
+
+    def stored(name, seconds):  # a notebook whose one cell took `seconds`
+        start = "2026-12-01T10:00:00.000000Z"
+        end = f"2026-12-01T10:{seconds // 60:02d}:{seconds % 60:02d}.000000Z"
+        cell = {"cell_type": "code", "metadata": {"execution": {
+            "iopub.execute_input": start, "shell.execute_reply": end}},
+            "source": [], "outputs": []}
+        path = tmp_path / name
+        path.write_text(json.dumps({"cells": [cell]}))
+        return path
+
+    quick, slow, middle = (stored("01_a.ipynb", 5), stored("02_b.ipynb", 200),
+                           stored("03_c.ipynb", 65))
+    assert notebook_order.longest_first([quick, slow, middle]) == [
+        slow, middle, quick]
+    assert notebook_order.seconds(slow) == 200
+    order = notebook_order.longest_first(CHAPTERS)
+    assert sorted(order) == sorted(CHAPTERS)  # every chapter, once
+    assert notebook_order.seconds(order[0]) >= notebook_order.seconds(
+        order[-1])
