@@ -299,13 +299,19 @@ def _gradients(layer, inputs, state, R):
         outputs, (_, C_T) = layer(inputs, state)
         loss = (outputs * R).sum() + C_T.sum()
     loss.backward()
+    weights = np.concatenate([g.reshape(-1) for g in _fused_grads(layer)])
+    return inputs.grad, state[0].grad, state[1].grad, weights
+
+
+def _fused_grads(layer):
+    """The weights' gradients ``(W_x, W_h, b)``, the gates side by side,
+    whichever layout the layer stores (readable: one triple per gate)."""
     grads = {n.split("_", 1)[1]: p.grad()
              for n, p in layer.collect_params().items()}
-    if "W_x" not in grads:  # the readable layout: one triple per gate
-        grads = {n: np.concatenate([grads[f"{n}{g}"] for g in layer.GATES],
-                                   axis=-1) for n in ("W_x", "W_h", "b_")}
-    weights = np.concatenate([g.reshape(-1) for g in grads.values()])
-    return inputs.grad, state[0].grad, state[1].grad, weights
+    if "W_x" in grads:
+        return grads["W_x"], grads["W_h"], grads["b"]
+    return tuple(np.concatenate([grads[f"{n}{g}"] for g in layer.GATES],
+                                axis=-1) for n in ("W_x", "W_h", "b_"))
 
 
 @pytest.mark.parametrize("cls", [lstm.LSTM1997Scratch, lstm.LSTM1997Fused,
@@ -408,12 +414,6 @@ def test_the_truncated_cell_equals_numpy_lstms_truncated_backward(cls):
         onp.testing.assert_allclose(A.grad.asnumpy(), ours[name],
                                     rtol=1e-12, atol=1e-12)
     assert not ours["dH0"].any()  # nothing reaches H_0 through W_h
-    params = {n.split("_", 1)[1]: p for n, p in
-              layer.collect_params().items()}
-    fused = (params["W_x"].grad(), params["W_h"].grad(),
-             params["b"].grad()) if "W_x" in params else tuple(
-        np.concatenate([params[f"{n}{g}"].grad() for g in layer.GATES],
-                       axis=-1) for n in ("W_x", "W_h", "b_"))
-    for name, grad in zip(("dW_x", "dW_h", "db"), fused):
+    for name, grad in zip(("dW_x", "dW_h", "db"), _fused_grads(layer)):
         onp.testing.assert_allclose(grad.asnumpy(), ours[name], rtol=1e-12,
                                     atol=1e-12)
