@@ -24,6 +24,7 @@ copied weights, the masking, bad input and the stored results.
 import math
 import numbers
 
+import numpy as onp
 from mxnet import gluon, init, np, npx
 from mxnet.gluon import nn
 
@@ -34,8 +35,9 @@ from .source import checked_by
 
 __all__ = ["masked_softmax", "AdditiveAttention", "DotProductAttention",
            "Encoder", "Decoder", "Seq2Seq", "seq2seq", "train_copy",
-           "run_copy_by_length",
-           "EXPERIMENTS", "CLAIMS", "claims_copy_by_length"]
+           "run_copy_by_length", "run_exercises", "heat_alignment",
+           "EXPERIMENTS", "CLAIMS", "claims_copy_by_length",
+           "claims_exercises"]
 
 
 def masked_softmax(scores, valid_lens=None):
@@ -293,7 +295,46 @@ def run_copy_by_length(seed, config=tasks.CONFIG):
     return result
 
 
-EXPERIMENTS = {"copy_by_length": run_copy_by_length}
+def heat_alignment(net, config=tasks.CONFIG):
+    """The share of output rows whose largest weight lies on the copied
+    digit or its left neighbour, over ``tasks.NUM_HEAT`` test strings of
+    ``tasks.HEAT_LENGTH`` (the heat map's length)."""
+    ctx = net.collect_params().list_ctx()[0]
+    X = tasks.test_set(tasks.HEAT_LENGTH, tasks.NUM_HEAT)
+    _, weights = net.predict(np.array(X, ctx=ctx, dtype="int32"),
+                             tasks.HEAT_LENGTH, tasks.BOS)
+    return float(onp.mean([tasks.alignment(w, config["reverse"], within=1)
+                           for w in weights.asnumpy()]))
+
+
+def run_exercises(seed, config=tasks.LIVE_RUN, extra=tasks.EXTRA_RUN):
+    """Exercises 2 and 4 of chapter 5 on one seed, at the live run's
+    budget: the three scorings trained alike (exercise 2), then the
+    additive model trained ``extra["num_steps"]`` steps more on strings up
+    to the longest test length (exercise 4). The live run of the chapter
+    is this run's seed 0, additive and none."""
+    result = {"config": dict(config), "extra": dict(extra), "models": {}}
+    for name, attention in (("attention", "additive"),
+                            ("no_attention", None), ("dot", "dot")):
+        net = seq2seq(attention, seed, config=config)
+        history = train_copy(net, seed, config)
+        result["models"][name] = {
+            "final_loss": round(history.last("loss"), 4),
+            "diverged_at": history.diverged_at,
+            "by_length": tasks.accuracy_by_length(net, config)}
+        if attention is not None:
+            result["models"][name]["alignment"] = round(
+                heat_alignment(net, config), 4)
+        if name == "attention":
+            attentive = net
+    train_copy(attentive, seed, extra)  # continues its training
+    result["models"]["attention_longer"] = {
+        "by_length": tasks.accuracy_by_length(attentive, config)}
+    return result
+
+
+EXPERIMENTS = {"copy_by_length": run_copy_by_length,
+               "attention_exercises": run_exercises}
 
 
 # What the stored seeds show (lstm_tutorial/claims.py): chapter 5 asserts

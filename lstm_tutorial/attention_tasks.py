@@ -98,6 +98,15 @@ def alignment(weights, reverse=False, within=0):
 # The token accuracies the claims compare with, and the length they
 # compare at: the chapter quotes them from here.
 HIGH, LOW, AT = 0.90, 0.60, 16
+# The chapter's live run and the exercises' runs: the stored runs' setup
+# for half the steps; the heat map's string length; and the exercise that
+# trains further on longer strings, up to the longest test length.
+LIVE_RUN = dict(CONFIG, num_steps=600)
+HEAT_LENGTH = 12
+NUM_HEAT = 32  # test strings of HEAT_LENGTH over which alignment is scored
+EXTRA_RUN = dict(LIVE_RUN, num_steps=200,
+                 train_lengths=(CONFIG["train_lengths"][0],
+                                CONFIG["test_lengths"][-1]))
 
 
 def claims(by_length, no_attention_by_length, at=AT,

@@ -33,7 +33,8 @@ __all__ = ["LSTMScratch", "LSTMFused", "LSTMFast", "GATES",
            "without_forget_gate", "with_forget_gate_at_one", "network",
            "cerg_predictor", "fit_stream", "trace_stream", "trace_gates",
            "run_cerg",
-           "bias_classifier", "run_forget_bias", "EXPERIMENTS", "KINDS",
+           "bias_classifier", "run_forget_bias", "mixture_classifier",
+           "run_exercises", "EXPERIMENTS", "KINDS",
            "BIASES", "CLAIMS", "claims_cerg", "claims_cerg_training",
            "claims_cerg_gates", "boundary_ratios",
            "claims_forget_bias", "solved", "SOLVED_LONG_LAG", "SOLVED_ERRORS",
@@ -341,7 +342,56 @@ def run_forget_bias(seed, num_steps=800, batch_size=32):
     return result
 
 
-EXPERIMENTS = {"cerg": run_cerg, "forget_bias": run_forget_bias}
+def mixture_classifier(seed, ctx=None, num_hiddens=16):
+    """Exercise 2's classifier: the sweep's, with one forget bias per unit,
+    the values of ``BIASES`` side by side in equal shares."""
+    net = bias_classifier(0.0, seed, ctx, num_hiddens)
+    b_f = onp.repeat(onp.array(BIASES), num_hiddens // len(BIASES))
+    bias = layers.gluon_params(net.layer.reference)["l0_i2h_bias"]
+    values = bias.data().asnumpy()
+    values[num_hiddens:2 * num_hiddens] = b_f  # MXNet's rows i, f, c, o
+    bias.set_data(np.array(values, ctx=bias.list_ctx()[0]))
+    return net
+
+
+# Exercise 1: how far the 1997 cell's states drift, over the first TRACED
+# symbols of the test stream, judged on the last TAIL of them.
+TRACED, TAIL = 2000, 500
+SATURATED = 3.0  # |C| beyond which tanh' = 1 - tanh^2 is below 0.01
+
+
+def run_exercises(seed, config=tasks.CERG, num_steps=800, batch_size=32):
+    """Exercises 1 and 2 of chapter 3 on one seed: the 1997 cell with
+    twice the units on the CERG, to the budget, scored on the test stream
+    and traced; and the sweep's classifier with a mixture of forget
+    biases, trained as the sweep trains (stopping at ``BIAS_TARGET``)."""
+    ctx = device.device()
+    wide = dict(config, num_hiddens=2 * config["num_hiddens"])
+    tokens, targets, long_lag = tasks.fresh_stream(20_000)
+    net = cerg_predictor("1997", seed, ctx, wide)
+    history = fit_stream(net, seed, wide["budget"], wide,
+                         validation=tasks.fresh_stream(5000, seed=1999))
+    scores = tasks.score(tasks.predict_stream(net, tokens, ctx)[0], targets,
+                         long_lag)
+    _, C = trace_stream(net, tokens[:TRACED], ctx)  # (TRACED, 2 H)
+    result = {"wide": {
+        "config": wide, **scores,
+        "first_solved": history.first_step("long_lag_accuracy",
+                                           SOLVED_LONG_LAG),
+        "saturated": float((onp.abs(C[-TAIL:]) > SATURATED).mean()),
+        "c_max": float(onp.abs(C).max())}}
+    net = mixture_classifier(seed, ctx)
+    history = lstm.fit(net, seed, num_steps, batch_size,
+                       test=lstm_tasks.test_set(ctx), target=BIAS_TARGET)
+    result["mixture"] = {
+        "num_steps": num_steps, "batch_size": batch_size,
+        "steps_to_95": history.first_step("accuracy", BIAS_TARGET),
+        "best": max(history["accuracy"])}
+    return result
+
+
+EXPERIMENTS = {"cerg": run_cerg, "forget_bias": run_forget_bias,
+               "forget_gate_exercises": run_exercises}
 
 
 # What the stored seeds show (lstm_tutorial/claims.py): chapter 3 asserts

@@ -14,10 +14,11 @@ It equals ``gluon.rnn.RNN(activation='tanh')`` with copied weights
 
 from mxnet import autograd, gluon, init, np, npx
 
-from . import layers
+from . import data, device, layers, training
 from .source import checked_by
 
-__all__ = ["RNNScratch", "RNNLMScratch", "state_gradient_norms"]
+__all__ = ["RNNScratch", "RNNLMScratch", "state_gradient_norms", "LM_RUN",
+           "language_model", "run_partitioning", "EXPERIMENTS"]
 
 
 class RNNScratch(layers.Readable):
@@ -104,3 +105,42 @@ def state_gradient_norms(lm, X, Y):
         loss = -npx.pick(npx.log_softmax(logits), Y[:, -1]).mean()
     loss.backward()
     return [float(np.linalg.norm(d.grad)) for d in deltas]
+
+
+# The chapter's language model: its sizes and training, and the stored
+# experiment behind exercise 1 (sequential against random partitioning).
+LM_RUN = {"batch_size": 32, "num_steps": 35, "num_hiddens": 256,
+          "num_epochs": 8, "lr": 0.01, "theta": 1.0}
+
+
+def language_model(seed, sequential=True, config=LM_RUN, ctx=None):
+    """Train the chapter's character model on The Time Machine from
+    ``seed`` (its weights and the loader's offsets), with sequential or
+    random partitioning; returns the model and its ``History``."""
+    ctx = ctx if ctx is not None else device.device()
+    train_iter, val_iter, vocab = data.load_data_time_machine(
+        config["batch_size"], config["num_steps"], sequential=sequential,
+        seed=seed, ctx=ctx)
+    device.seed(seed)
+    lm = RNNLMScratch(RNNScratch(len(vocab), config["num_hiddens"]),
+                      len(vocab))
+    lm.initialize(ctx=ctx)
+    history = training.train_language_model(
+        lm, train_iter, val_iter, num_epochs=config["num_epochs"],
+        lr=config["lr"], theta=config["theta"], optimizer="adam")
+    return lm, history
+
+
+def run_partitioning(seed, config=LM_RUN):
+    """Exercise 1 on one seed: both partitionings, their perplexities by
+    epoch (the validation text is always read sequentially)."""
+    result = {"config": dict(config)}
+    for name, sequential in (("sequential", True), ("random", False)):
+        _, history = language_model(seed, sequential, config)
+        result[name] = {key: [round(v, 4) for v in history[key]]
+                        for key in ("train_ppl", "val_ppl")}
+        result[name]["diverged_at"] = history.diverged_at
+    return result
+
+
+EXPERIMENTS = {"rnn_partitioning": run_partitioning}
