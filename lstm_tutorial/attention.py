@@ -359,4 +359,41 @@ def claims_copy_by_length(record):
         for name, bound in BOUNDS.items()]
 
 
-CLAIMS = {"copy_by_length": claims_copy_by_length}
+GAP = 0.2  # additive ahead of dot-product attention by this much, at AT
+EXERCISE_BOUNDS = {"dot": 0.3, "gap": 0.7, "longer": 0.5}
+
+
+def claims_exercises(record):
+    """The claims of the ``attention_exercises`` record (exercises 2 and
+    4 at the live run's budget), over its seeds."""
+    runs = list(record["seeds"].values())
+    steps, extra = tasks.LIVE_RUN["num_steps"], tasks.EXTRA_RUN
+    longest = extra["train_lengths"][1]
+    beyond = [n for n in tasks.CONFIG["test_lengths"]
+              if n > tasks.CONFIG["train_lengths"][1]]
+
+    def token(run, model, n):
+        return run["models"][model]["by_length"][str(n)]["token"]
+    return [
+        _claims.at_most(
+            f"dot-product attention reaches token accuracy {tasks.HIGH:.2f} "
+            f"at length {tasks.AT} in {steps} steps", runs,
+            lambda r: token(r, "dot", tasks.AT) >= tasks.HIGH,
+            EXERCISE_BOUNDS["dot"]),
+        _claims.at_least(
+            f"additive attention is ahead of dot-product attention by at "
+            f"least {GAP} token accuracy at length {tasks.AT}", runs,
+            lambda r: token(r, "attention", tasks.AT)
+            - token(r, "dot", tasks.AT) >= GAP, EXERCISE_BOUNDS["gap"]),
+        _claims.at_least(
+            f"{extra['num_steps']} more steps on strings up to {longest} "
+            "raise the token accuracy at "
+            + " and ".join(map(str, beyond)), runs,
+            lambda r: all(token(r, "attention_longer", n)
+                          > token(r, "attention", n) for n in beyond),
+            EXERCISE_BOUNDS["longer"]),
+    ]
+
+
+CLAIMS = {"copy_by_length": claims_copy_by_length,
+          "attention_exercises": claims_exercises}

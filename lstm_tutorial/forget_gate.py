@@ -28,13 +28,14 @@ from mxnet import gluon, np, npx
 from . import claims as _claims
 from . import device, fast, layers, lstm, lstm_tasks, rnn, training
 from . import forget_gate_tasks as tasks
+from .source import checked_by
 
 __all__ = ["LSTMScratch", "LSTMFused", "LSTMFast", "GATES",
            "without_forget_gate", "with_forget_gate_at_one", "network",
            "cerg_predictor", "fit_stream", "trace_stream", "trace_gates",
            "run_cerg",
            "bias_classifier", "run_forget_bias", "mixture_classifier",
-           "run_exercises", "EXPERIMENTS", "KINDS",
+           "run_exercises", "claims_exercises", "EXPERIMENTS", "KINDS",
            "BIASES", "CLAIMS", "claims_cerg", "claims_cerg_training",
            "claims_cerg_gates", "boundary_ratios",
            "claims_forget_bias", "solved", "SOLVED_LONG_LAG", "SOLVED_ERRORS",
@@ -342,6 +343,15 @@ def run_forget_bias(seed, num_steps=800, batch_size=32):
     return result
 
 
+def _check_mixture(seed, ctx=None, num_hiddens=16):
+    layers.check_count("num_hiddens", num_hiddens)
+    if num_hiddens % len(BIASES):
+        raise ValueError(f"num_hiddens must be a multiple of {len(BIASES)} "
+                         "(an equal share of units for each forget bias "
+                         f"of BIASES), got {num_hiddens}")
+
+
+@checked_by(_check_mixture)
 def mixture_classifier(seed, ctx=None, num_hiddens=16):
     """Exercise 2's classifier: the sweep's, with one forget bias per unit,
     the values of ``BIASES`` side by side in equal shares."""
@@ -553,4 +563,38 @@ def claims_forget_bias(record):
     ]
 
 
-CLAIMS = {"cerg": claims_cerg, "forget_bias": claims_forget_bias}
+WIDE_SATURATED = 0.5  # a share of the wide 1997 cell's |C| beyond SATURATED
+EXERCISE_BOUNDS = {"long_lags": ("at_least", 0.4),
+                   "saturated": ("at_least", 0.7),
+                   "mixture": ("at_least", 0.2)}
+
+
+def claims_exercises(record):
+    """The claims of the ``forget_gate_exercises`` record (exercises 1 and
+    2), over its seeds."""
+    runs = list(record["seeds"].values())
+    wide = 2 * tasks.CERG["num_hiddens"]
+    steps = runs[0]["mixture"]["num_steps"]
+    sentences = {
+        "long_lags": (
+            f"with {wide} units, the 1997 cell gets the long lags (accuracy "
+            f"at least {SOLVED_LONG_LAG}) within {tasks.CERG['budget']:,} "
+            "chunks",
+            lambda r: r["wide"]["long_lag_accuracy"] >= SOLVED_LONG_LAG),
+        "saturated": (
+            f"with {wide} units, at least {WIDE_SATURATED:.0%} of the 1997 "
+            f"cell's states lie beyond ±{SATURATED:g} over the last {TAIL} "
+            f"of the first {TRACED:,} test symbols",
+            lambda r: r["wide"]["saturated"] >= WIDE_SATURATED),
+        "mixture": (
+            f"with the biases {', '.join(f'{b:g}' for b in BIASES)} side by "
+            f"side, one per share of units, chapter 2's classifier reaches "
+            f"{BIAS_TARGET} within {steps} steps",
+            lambda r: r["mixture"]["steps_to_95"] is not None)}
+    return [getattr(_claims, kind)(sentences[key][0], runs,
+                                   sentences[key][1], bound)
+            for key, (kind, bound) in EXERCISE_BOUNDS.items()]
+
+
+CLAIMS = {"cerg": claims_cerg, "forget_bias": claims_forget_bias,
+          "forget_gate_exercises": claims_exercises}

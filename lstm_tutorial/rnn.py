@@ -14,11 +14,13 @@ It equals ``gluon.rnn.RNN(activation='tanh')`` with copied weights
 
 from mxnet import autograd, gluon, init, np, npx
 
+from . import claims as _claims
 from . import data, device, layers, training
 from .source import checked_by
 
 __all__ = ["RNNScratch", "RNNLMScratch", "state_gradient_norms", "LM_RUN",
-           "language_model", "run_partitioning", "EXPERIMENTS"]
+           "language_model", "run_partitioning", "EXPERIMENTS", "CLAIMS",
+           "claims_partitioning", "CLOSE"]
 
 
 class RNNScratch(layers.Readable):
@@ -144,3 +146,33 @@ def run_partitioning(seed, config=LM_RUN):
 
 
 EXPERIMENTS = {"rnn_partitioning": run_partitioning}
+
+
+# What the stored seeds show (lstm_tutorial/claims.py): chapter 1's
+# solution asserts these, and tests/test_claims_stored.py checks them on
+# the stored record. Rate bounds follow the rule of claims.py.
+CLOSE = 0.02  # random partitioning within this share of sequential's
+PARTITIONING_BOUNDS = {"lower": ("at_least", 0.0), "close": ("at_least", 0.0)}
+
+
+def claims_partitioning(record):
+    """The claims of the ``rnn_partitioning`` record, over its seeds."""
+    runs = list(record["seeds"].values())
+    epochs = LM_RUN["num_epochs"]
+
+    def final(run, name):
+        return run[name]["val_ppl"][-1]
+    sentences = {
+        "lower": (f"after {epochs} epochs, random partitioning ends with a "
+                  "lower validation perplexity than sequential partitioning",
+                  lambda r: final(r, "random") < final(r, "sequential")),
+        "close": (f"after {epochs} epochs, the two validation perplexities "
+                  f"are within {CLOSE:.0%} of each other",
+                  lambda r: abs(final(r, "random") / final(r, "sequential")
+                                - 1) <= CLOSE)}
+    return [getattr(_claims, kind)(sentences[key][0], runs,
+                                   sentences[key][1], bound)
+            for key, (kind, bound) in PARTITIONING_BOUNDS.items()]
+
+
+CLAIMS = {"rnn_partitioning": claims_partitioning}

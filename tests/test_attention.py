@@ -217,3 +217,54 @@ def test_stored_claims_can_fail():
         m = r["models"]
         m["attention"], m["no_attention"] = m["no_attention"], m["attention"]
     assert failing(claims(spoiled(record, swapped))) == set(sentences)
+
+
+# Exercises 2 and 4 (stored as attention_exercises).
+
+def test_heat_alignment_scores_the_band(monkeypatch):
+    net = at.seq2seq("dot", seed=0)
+    T = tasks.HEAT_LENGTH
+
+    def predicting(weights):
+        def predict(X, num_steps, bos):
+            assert X.shape == (tasks.NUM_HEAT, T) and num_steps == T
+            return None, np.array(onp.broadcast_to(weights, (len(X), T, T)))
+        return predict
+    monkeypatch.setattr(net, "predict", predicting(onp.eye(T)))
+    assert at.heat_alignment(net) == 1.0
+    monkeypatch.setattr(net, "predict", predicting(onp.eye(T, k=2)))
+    assert at.heat_alignment(net) == 0.0  # two to the right: off the band
+    monkeypatch.setattr(net, "predict", predicting(onp.eye(T, k=-1)))
+    assert at.heat_alignment(net) == 1.0  # the left neighbour: on it
+
+
+def _json(config):  # a configuration as the stored record holds it
+    import json
+    return json.loads(json.dumps(config))
+
+
+def test_stored_exercises_use_the_live_run_and_every_length():
+    record = experiments.load_results("attention_exercises")
+    assert sorted(map(int, record["seeds"])) == list(experiments.SEEDS)
+    lengths = {str(n) for n in tasks.CONFIG["test_lengths"]}
+    for seed, r in record["seeds"].items():
+        assert r["config"] == _json(tasks.LIVE_RUN), seed
+        assert r["extra"] == _json(tasks.EXTRA_RUN), seed
+        for model in ("attention", "no_attention", "dot",
+                      "attention_longer"):
+            assert set(r["models"][model]["by_length"]) == lengths, seed
+        for model in ("attention", "dot"):
+            assert 0 <= r["models"][model]["alignment"] <= 1
+
+
+def test_exercise_claims_can_fail():
+    record = experiments.load_results("attention_exercises")
+    found = at.claims_exercises(record)
+    assert failing(found) == set()
+
+    def swapped(r):  # dot-product scoring learns, more steps do nothing
+        m = r["models"]
+        m["attention"], m["dot"] = m["dot"], m["attention"]
+        m["attention_longer"] = m["attention"]
+    assert failing(at.claims_exercises(spoiled(record, swapped))) == {
+        c.sentence for c in found}

@@ -15,7 +15,7 @@ import numpy as onp
 import pytest
 from mxnet import np
 
-from lstm_tutorial import experiments, lstm, lstm_tasks
+from lstm_tutorial import experiments, layers, lstm, lstm_tasks
 from lstm_tutorial import forget_gate as fg
 from lstm_tutorial import forget_gate_tasks as tasks
 
@@ -455,3 +455,44 @@ def test_forget_bias_claims_can_fail():
         r["5"]["steps_to_95"] = r["1997"]["steps_to_95"] = None
         r["0"]["gradient_flow_init"] = r["5"]["gradient_flow_init"]
     assert failing(claims(spoiled(record, swapped))) == set(sentences)
+
+
+# Exercises 1 and 2 (stored as forget_gate_exercises).
+
+def test_mixture_has_each_bias_on_its_share_of_units():
+    net, plain = fg.mixture_classifier(3), fg.bias_classifier(0.0, 3)
+    H = net.layer.num_hiddens
+    ours, theirs = (
+        layers.gluon_params(n.layer.reference)["l0_i2h_bias"].data()
+        .asnumpy() for n in (net, plain))
+    onp.testing.assert_array_equal(
+        ours[H:2 * H], onp.repeat(fg.BIASES, H // len(fg.BIASES)))
+    # the other gates' biases, and every weight, are the sweep's
+    onp.testing.assert_array_equal(onp.delete(ours, slice(H, 2 * H)),
+                                   onp.delete(theirs, slice(H, 2 * H)))
+    with pytest.raises(ValueError, match="num_hiddens"):
+        fg.mixture_classifier(0, num_hiddens=10)
+
+
+def test_stored_exercises_use_the_chapters_setup():
+    record = experiments.load_results("forget_gate_exercises")
+    sweep = experiments.load_results("forget_bias")["seeds"]
+    assert list(record["seeds"]) == list(sweep)
+    for seed, result in record["seeds"].items():
+        assert result["wide"]["config"] == dict(
+            tasks.CERG, num_hiddens=2 * tasks.CERG["num_hiddens"]), seed
+        assert result["wide"]["num_symbols"] == 20_000
+        for key in ("num_steps", "batch_size"):
+            assert result["mixture"][key] == sweep[seed][key], seed
+
+
+def test_exercise_claims_can_fail():
+    record = experiments.load_results("forget_gate_exercises")
+    found = fg.claims_exercises(record)
+    assert failing(found) == set()
+
+    def inverted(r):  # a wide 1997 cell at chance, with tame states,
+        r["wide"].update(long_lag_accuracy=0.5, saturated=0.0)
+        r["mixture"].update(steps_to_95=None, best=0.5)  # a mixture too
+    assert failing(fg.claims_exercises(spoiled(record, inverted))) == {
+        c.sentence for c in found}

@@ -6,9 +6,9 @@ import numpy as onp
 import pytest
 from mxnet import np, npx
 
-from lstm_tutorial import device, rnn
+from lstm_tutorial import device, experiments, rnn
 
-from helpers import tiny_lm
+from helpers import failing, spoiled, tiny_lm
 
 T, B, D, H = 7, 3, 5, 6
 
@@ -74,3 +74,44 @@ def test_state_gradients_vanish_without_recurrence():
     norms = rnn.state_gradient_norms(lm, _tokens(4, 9, 6, 0),
                                      _tokens(4, 9, 6, 1))
     assert norms[-1] > 0 and max(norms[:-1]) == 0.0
+
+
+# Exercise 1: the stored partitioning runs (rnn_partitioning).
+
+def test_partitioning_run_trains_both_loaders(monkeypatch):
+    load = rnn.data.load_data_time_machine  # the book's first 6,000 chars
+    monkeypatch.setattr(rnn.data, "load_data_time_machine",
+                        lambda *args, **kw: load(*args, max_tokens=6_000,
+                                                 **kw))
+    config = dict(rnn.LM_RUN, batch_size=8, num_steps=20, num_hiddens=4,
+                  num_epochs=1)
+    result = rnn.run_partitioning(0, config)
+    assert result["config"] == config
+    for name in ("sequential", "random"):
+        assert len(result[name]["val_ppl"]) == 1, name
+        assert result[name]["diverged_at"] is None
+    # the same weights from the seed, another order of the text
+    assert result["sequential"]["train_ppl"] != result["random"]["train_ppl"]
+    again = rnn.run_partitioning(0, config)
+    assert again == result  # a seed gives the same run
+
+
+def test_stored_partitioning_runs_use_the_chapters_setup():
+    record = experiments.load_results("rnn_partitioning")
+    assert sorted(map(int, record["seeds"])) == list(experiments.SEEDS)
+    for seed, result in record["seeds"].items():
+        assert result["config"] == rnn.LM_RUN, seed
+        for name in ("sequential", "random"):
+            assert len(result[name]["val_ppl"]) == \
+                rnn.LM_RUN["num_epochs"], (seed, name)
+
+
+def test_partitioning_claims_can_fail():
+    record = experiments.load_results("rnn_partitioning")
+    found = rnn.claims_partitioning(record)
+    assert failing(found) == set()
+
+    def apart(r):  # random partitioning far behind
+        r["random"]["val_ppl"][-1] = 2 * r["sequential"]["val_ppl"][-1]
+    assert failing(rnn.claims_partitioning(spoiled(record, apart))) == {
+        c.sentence for c in found}
