@@ -372,3 +372,45 @@ def test_the_reader_refuses_bad_input(small_net):
         ia.run_image_attention(-1)
     with pytest.raises(ValueError, match="config must be"):
         ia.run_image_attention(0, {"lr": 1})
+
+
+# --- the stored results (python -m lstm_tutorial.experiments
+# image_attention). Their claims are checked on the record by
+# tests/test_claims_stored.py; here the record is whole and the claims can
+# fail.
+
+def _record():
+    return experiments.load_results("image_attention")
+
+
+def test_stored_record_is_whole_and_uses_the_current_config():
+    record = _record()
+    assert sorted(record["seeds"], key=int) == [str(s) for s in
+                                                experiments.SEEDS]
+    config = {k: list(v) if isinstance(v, tuple) else v
+              for k, v in tasks.CONFIG.items()}
+    for seed, run in record["seeds"].items():
+        assert run["config"] == config, seed
+        assert set(run["models"]) == set(ia.MODELS), seed
+        for name, model in run["models"].items():
+            assert list(model["by_length"]) == [
+                str(n) for n in tasks.CONFIG["test_lengths"]], (seed, name)
+        for found in run["models"]["attention"]["by_length"].values():
+            assert {"argmax", "centre", "count"} <= set(found), seed
+
+
+def test_claims_can_fail():
+    record = _record()
+    sentences = list(ia.sentences(record).values())
+    assert failing(ia.claims_image_attention(record)) == set()
+
+    def no_better(r):  # the baseline as good as attention everywhere
+        r["models"]["mean"] = r["models"]["attention"]
+    assert failing(ia.claims_image_attention(
+        spoiled(record, no_better))) == set(sentences[:2])
+
+    def looks_elsewhere(r):
+        for found in r["models"]["attention"]["by_length"].values():
+            found["argmax"] = found["centre"] = ia.MOST
+    assert failing(ia.claims_image_attention(
+        spoiled(record, looks_elsewhere))) == set(sentences[2:])
