@@ -26,10 +26,13 @@ generator.
 
 Tokens: the digits 0 to 9, ``EOS`` (the end of the string, which the
 decoder must emit) and ``BOS`` (its first input). The decoder is trained
-with teacher forcing on the digits and ``EOS``; one length per
-minibatch, drawn from ``train_lengths``. The test strips come from the
-test images and their own seed (``TEST_SEED``), ``num_test`` of each
-length in ``test_lengths``, which go beyond the longest trained length.
+with teacher forcing on the digits and ``EOS`` (``encode``; the loss is
+``image_attention.objective``); one length per minibatch, drawn from
+``train_lengths``. The validation strips (``test_strips(...,
+part="validation")``) are only measured, in the stored record. The test
+strips come from the test images and their own seed (``TEST_SEED``),
+``num_test`` of each length in ``test_lengths``, which go beyond the
+longest trained length.
 ``tests/test_image_attention.py`` checks the generator (spans, disjoint
 sources, seeds) and its bad input.
 """
@@ -39,13 +42,13 @@ import numbers
 import numpy as onp
 from mxnet import np
 
-from . import device, layers, training
+from . import device, layers
 from .source import checked_by
 
 __all__ = ["DIGIT", "HEIGHT", "GAPS", "NOISE", "NUM_DIGITS", "EOS", "BOS",
            "VOCAB_SIZE", "SPLIT_SEED", "TEST_SEED", "SPLIT", "CONFIG",
            "load_digits", "split", "width_for", "strips", "encode",
-           "batches", "objective", "test_strips", "decode_lengths",
+           "batches", "test_strips", "decode_lengths",
            "score", "in_span"]
 
 DIGIT = 8  # each source image is DIGIT x DIGIT pixels
@@ -191,12 +194,6 @@ def batches(seed, config=CONFIG, ctx=None, data=None):
         yield (np.array(X[:, None], ctx=ctx),
                np.array(Y_in, ctx=ctx, dtype="int32"),
                np.array(Y, ctx=ctx, dtype="int32"))
-
-
-def objective(net, batch):
-    """Cross-entropy of every digit and of ``EOS``, teacher forcing."""
-    X, Y_in, Y = batch
-    return training.cross_entropy(net(X, Y_in), Y.T)
 
 
 def test_strips(length, config=CONFIG, part="test", data=None):

@@ -315,6 +315,16 @@ def test_training_lowers_the_loss():
     assert onp.mean(loss[-10:]) < onp.mean(loss[:10])
 
 
+def test_the_penalty_changes_training():
+    runs = []
+    for penalty in (0.0, 1.0):
+        config = dict(SMALL, num_steps=5, penalty=penalty)
+        net = ia.reader("attention", 0, config=config)
+        ia.train(net, 0, config)
+        runs.append(net.decoder.attention.w_v.data().asnumpy())
+    assert abs(runs[0] - runs[1]).max() > 1e-6
+
+
 def test_a_seed_gives_the_same_reader():
     a, b = (ia.reader("attention", 4, config=SMALL) for _ in range(2))
     X, _, _ = _strips()
