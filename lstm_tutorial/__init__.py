@@ -19,7 +19,7 @@ earlier chapters or the shared infrastructure (tests/test_structure.py):
 - chapters, in order: ``rnn`` (1), ``lstm`` (2, the 1997 cell),
   ``forget_gate`` (3), ``bidirectional_lstm`` (4), ``attention`` (5),
   ``cnn_lstm`` (6), ``variants`` (7), ``backprop`` (8, the gradient by
-  hand)
+  hand), ``image_attention`` (9, attention over an image)
 
 Importing the package itself is cheap; import the modules you need, e.g.
 ``from lstm_tutorial import data, rnn``.
@@ -84,7 +84,7 @@ _pin_math()
 # The book's order; a module may import only those before it.
 CHAPTER_MODULES = (
     "rnn", "lstm", "forget_gate", "bidirectional_lstm", "attention",
-    "cnn_lstm", "variants", "backprop",
+    "cnn_lstm", "variants", "backprop", "image_attention",
 )
 INFRASTRUCTURE_MODULES = (
     "device", "data", "layers", "training", "plotting", "diagrams",

@@ -31,6 +31,8 @@ def _cases(tmp):
         device,
         experiments,
         forget_gate,
+        image_attention,
+        image_attention_tasks,
         lstm,
         rnn,
         training,
@@ -56,6 +58,8 @@ def _cases(tmp):
     seq2seq = attention.seq2seq("additive", 0, ctx=mx.cpu())
     tokens = np.zeros((2, 5), dtype="int32")
     forecaster = cnn_lstm.forecaster("cnn_lstm", 0, ctx=mx.cpu())
+    reader = image_attention.reader("attention", 0, ctx=mx.cpu())
+    digits = (onp.zeros((3, 8, 8), onp.float32), onp.arange(3))
     (tmp / "results.json").write_text("{}")
     empty = tmp / "empty"
     empty.mkdir()
@@ -114,6 +118,11 @@ def _cases(tmp):
          lambda: attention.AdditiveAttention(4, 4, 2.5)),
         ("models", "a CNN-LSTM window shorter than its front needs",
          "window", lambda: forecaster(np.zeros((2, 3)))),
+        ("models", "a strip too narrow for its digits", "width",
+         lambda: image_attention_tasks.strips(
+             *digits, [4], onp.random.RandomState(0), width=20)),
+        ("models", "an 8-row image for the strip reader", "X",
+         lambda: reader.predict(np.zeros((2, 1, 8, 40)), 3)),
         ("devices", "an unknown device name", "device name",
          lambda: device.device("tpu")),
         ("devices", "initialize on a GPU that is not there", "ctx",

@@ -69,8 +69,10 @@ def test_a_check_in_a_stored_listing_fails():
     assert violations(nb) == []
     output = _listing_cells(nb)[0]["outputs"][0]["data"]
     text = "".join(output["text/plain"]).split("\n")
-    body = next(i for i, line in enumerate(text) if line.startswith(
+    head = next(i for i, line in enumerate(text) if line.startswith(
         ("def ", "class ")))
+    body = next(i for i in range(head, len(text))  # a signature may wrap
+                if text[i].rstrip().endswith(":"))
     text.insert(body + 1, "    if x is None:\n"
                 "        raise ValueError('x')")
     output["text/plain"] = "\n".join(text)
