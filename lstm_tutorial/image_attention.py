@@ -54,7 +54,8 @@ from .source import checked_by
 
 __all__ = ["Encoder", "image_column", "attend", "doubly_stochastic",
            "Decoder", "Reader", "reader", "objective", "train",
-           "evaluate", "where_it_looks", "run_image_attention", "MODELS",
+           "evaluate", "where_it_looks", "run_image_attention",
+           "run_long_strips", "MODELS",
            "EXPERIMENTS", "CLAIMS", "XU", "MARGIN", "MOST", "BOUNDS",
            "sentences", "claims_image_attention", "draw_strip",
            "attention_maps", "by_length"]
@@ -352,7 +353,22 @@ def run_image_attention(seed, config=tasks.CONFIG):
     return result
 
 
-EXPERIMENTS = {"image_attention": run_image_attention}
+@checked_by(_check_seed)
+def run_long_strips(seed, config=tasks.LONG_RUN):
+    """Exercise 4 on one seed: the attentive model alone, trained as the
+    experiment trains it but on strips of every test length."""
+    data = tasks.load_digits()
+    net = reader("attention", seed, config=config)
+    history = train(net, seed, config, data)
+    return {"config": {k: list(v) if isinstance(v, tuple) else v
+                       for k, v in config.items()},
+            "models": {"attention": {
+                "final_loss": round(history.last("loss"), 4),
+                "by_length": evaluate(net, config, data)}}}
+
+
+EXPERIMENTS = {"image_attention": run_image_attention,
+               "image_attention_long": run_long_strips}
 
 
 # What the stored seeds show (lstm_tutorial/claims.py). The sentences and

@@ -67,6 +67,8 @@ CONFIG = {"embed_size": 16, "num_hiddens": 64, "channels": (16, 32),
           "lr": 1e-2, "theta": 1.0, "batch_size": 32, "num_steps": 600,
           "train_lengths": (1, 4), "test_lengths": (1, 2, 3, 4, 5, 6, 7, 8),
           "num_test": 200, "penalty": 0.0}
+# Exercise 4: the same training on strips of every test length.
+LONG_RUN = dict(CONFIG, train_lengths=(1, CONFIG["test_lengths"][-1]))
 
 
 def load_digits():
