@@ -20,7 +20,7 @@ from .source import checked_by
 
 __all__ = ["RNNScratch", "RNNLMScratch", "state_gradient_norms", "LM_RUN",
            "language_model", "run_partitioning", "EXPERIMENTS", "CLAIMS",
-           "claims_partitioning", "CLOSE"]
+           "claims_partitioning"]
 
 
 class RNNScratch(layers.Readable):
@@ -150,29 +150,22 @@ EXPERIMENTS = {"rnn_partitioning": run_partitioning}
 
 # What the stored seeds show (lstm_tutorial/claims.py): chapter 1's
 # solution asserts these, and tests/test_claims_stored.py checks them on
-# the stored record. Rate bounds follow the rule of claims.py.
-CLOSE = 0.02  # random partitioning within this share of sequential's
-PARTITIONING_BOUNDS = {"lower": ("at_least", 0.0), "close": ("at_least", 0.0)}
+# the stored record. Rate bounds follow the rule of claims.py. Whether
+# random partitioning ends lower is claimed both ways: sometimes, and
+# not reliably.
+PARTITIONING_BOUNDS = {"at_least": 0.1, "at_most": 0.7}
 
 
 def claims_partitioning(record):
     """The claims of the ``rnn_partitioning`` record, over its seeds."""
     runs = list(record["seeds"].values())
-    epochs = LM_RUN["num_epochs"]
+    sentence = (f"after {LM_RUN['num_epochs']} epochs, random partitioning "
+                "ends with a lower validation perplexity than sequential")
 
-    def final(run, name):
-        return run[name]["val_ppl"][-1]
-    sentences = {
-        "lower": (f"after {epochs} epochs, random partitioning ends with a "
-                  "lower validation perplexity than sequential partitioning",
-                  lambda r: final(r, "random") < final(r, "sequential")),
-        "close": (f"after {epochs} epochs, the two validation perplexities "
-                  f"are within {CLOSE:.0%} of each other",
-                  lambda r: abs(final(r, "random") / final(r, "sequential")
-                                - 1) <= CLOSE)}
-    return [getattr(_claims, kind)(sentences[key][0], runs,
-                                   sentences[key][1], bound)
-            for key, (kind, bound) in PARTITIONING_BOUNDS.items()]
+    def lower(run):
+        return run["random"]["val_ppl"][-1] < run["sequential"]["val_ppl"][-1]
+    return [getattr(_claims, kind)(sentence, runs, lower, bound)
+            for kind, bound in PARTITIONING_BOUNDS.items()]
 
 
 CLAIMS = {"rnn_partitioning": claims_partitioning}
