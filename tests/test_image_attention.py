@@ -424,3 +424,33 @@ def test_claims_can_fail():
             found["argmax"] = found["centre"] = ia.MOST
     assert failing(ia.claims_image_attention(
         spoiled(record, looks_elsewhere))) == set(sentences[2:])
+
+
+# Exercise 4: the reader trained on every test length (image_attention_long)
+
+def test_long_strips_record_is_whole_and_trained_on_every_length():
+    record = experiments.load_results("image_attention_long")
+    assert sorted(record["seeds"], key=int) == [str(s) for s in
+                                                experiments.SEEDS]
+    config = {k: list(v) if isinstance(v, tuple) else v
+              for k, v in tasks.LONG_RUN.items()}
+    assert config["train_lengths"] == [1, tasks.CONFIG["test_lengths"][-1]]
+    assert {k: v for k, v in config.items() if k != "train_lengths"} == {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in tasks.CONFIG.items() if k != "train_lengths"}
+    for seed, run in record["seeds"].items():
+        assert run["config"] == config, seed
+        assert list(run["models"]["attention"]["by_length"]) == [
+            str(n) for n in tasks.CONFIG["test_lengths"]], seed
+
+
+def test_long_strips_claims_can_fail():
+    record = experiments.load_results("image_attention_long")
+    found = ia.claims_long_strips(record)
+    assert failing(found) == set()
+
+    def perfect(r):  # every strip read whole, the weights off every digit
+        for value in r["models"]["attention"]["by_length"].values():
+            value.update(sequence=1.0, argmax=0.0, centre=0.0)
+    assert failing(ia.claims_long_strips(spoiled(record, perfect))) == {
+        c.sentence for c in found}
