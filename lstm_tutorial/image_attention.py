@@ -334,13 +334,18 @@ def _check_seed(seed, config=tasks.CONFIG):
                          f"tasks.CONFIG, got {config!r}")
 
 
+def _as_stored(config):
+    """A configuration as its JSON record holds it (tuples as lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v
+            for k, v in config.items()}
+
+
 @checked_by(_check_seed)
 def run_image_attention(seed, config=tasks.CONFIG):
     """Train both models on one seed; accuracy and where it looks, per
     test length, and the validation accuracy at the trained lengths."""
     data = tasks.load_digits()
-    result = {"config": {k: list(v) if isinstance(v, tuple) else v
-                         for k, v in config.items()}, "models": {}}
+    result = {"config": _as_stored(config), "models": {}}
     for name in MODELS:
         net = reader(name, seed, config=config)
         history = train(net, seed, config, data)
@@ -362,8 +367,7 @@ def run_long_strips(seed, config=tasks.LONG_RUN):
     data = tasks.load_digits()
     net = reader("attention", seed, config=config)
     history = train(net, seed, config, data)
-    return {"config": {k: list(v) if isinstance(v, tuple) else v
-                       for k, v in config.items()},
+    return {"config": _as_stored(config),
             "models": {"attention": {
                 "final_loss": round(history.last("loss"), 4),
                 "by_length": evaluate(net, config, data)}}}

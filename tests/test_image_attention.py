@@ -397,8 +397,7 @@ def test_stored_record_is_whole_and_uses_the_current_config():
     record = _record()
     assert sorted(record["seeds"], key=int) == [str(s) for s in
                                                 experiments.SEEDS]
-    config = {k: list(v) if isinstance(v, tuple) else v
-              for k, v in tasks.CONFIG.items()}
+    config = ia._as_stored(tasks.CONFIG)
     for seed, run in record["seeds"].items():
         assert run["config"] == config, seed
         assert set(run["models"]) == set(ia.MODELS), seed
@@ -432,12 +431,11 @@ def test_long_strips_record_is_whole_and_trained_on_every_length():
     record = experiments.load_results("image_attention_long")
     assert sorted(record["seeds"], key=int) == [str(s) for s in
                                                 experiments.SEEDS]
-    config = {k: list(v) if isinstance(v, tuple) else v
-              for k, v in tasks.LONG_RUN.items()}
+    config = ia._as_stored(tasks.LONG_RUN)
     assert config["train_lengths"] == [1, tasks.CONFIG["test_lengths"][-1]]
     assert {k: v for k, v in config.items() if k != "train_lengths"} == {
-        k: list(v) if isinstance(v, tuple) else v
-        for k, v in tasks.CONFIG.items() if k != "train_lengths"}
+        k: v for k, v in ia._as_stored(tasks.CONFIG).items()
+        if k != "train_lengths"}
     for seed, run in record["seeds"].items():
         assert run["config"] == config, seed
         assert list(run["models"]["attention"]["by_length"]) == [
